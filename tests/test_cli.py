@@ -1,0 +1,161 @@
+"""The command line as a CI job meets it: exit codes, one-line errors, batches that survive bad files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CLI = REPO / "tests" / "fixtures" / "cli"
+GOOD, BAD, BROKEN, PACKAGE = (str(CLI / n) for n in ("good.yaml", "bad.yaml", "broken.yaml", "package.json"))
+
+
+def walens(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "walens", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        cwd=REPO,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "LANG": "C.UTF-8"},
+        timeout=120,
+    )
+
+
+def review(*args: str, stdin: str | None = None) -> tuple[int, dict]:
+    proc = walens("scan", "template", *args, "--format", "json", stdin=stdin)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return proc.returncode, json.loads(proc.stdout)
+
+
+def failing(doc: dict) -> set[tuple[str, str]]:
+    return {(f["rule_id"], f["resource"]["origin"]) for f in doc["findings"] if f["status"] == "fail"}
+
+
+def test_clean_template_exits_0() -> None:
+    code, doc = review(GOOD)
+    assert code == 0
+    assert failing(doc) == set()
+    assert {f["status"] for f in doc["findings"]} == {"pass"}
+    assert doc["summary"]["failed"] is False
+
+
+def test_failing_finding_exits_1_and_fail_on_never_exits_0() -> None:
+    code, doc = review(BAD)
+    assert code == 1
+    assert ("COST001", "BadFunction") in failing(doc)
+    code, doc = review(BAD, "--fail-on", "never")
+    assert code == 0
+    assert ("COST001", "BadFunction") in failing(doc)
+
+
+def test_unreadable_file_exits_3_and_the_others_are_still_reviewed() -> None:
+    code, doc = review(GOOD, BROKEN, BAD)
+    assert code == 3
+    assert [e["file"] for e in doc["errors"]] == [BROKEN]
+    assert doc["errors"][0]["kind"] == "yaml"
+    assert {i["path"] for i in doc["scan"]["inputs"]} == {GOOD, BAD}
+    assert ("COST001", "BadFunction") in failing(doc)
+
+
+def test_unreadable_file_is_one_line_on_the_console() -> None:
+    proc = walens("scan", "template", BROKEN)
+    assert proc.returncode == 3
+    assert "Traceback" not in proc.stdout + proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if "broken.yaml" in line]
+    assert len(lines) == 1, proc.stdout
+
+
+def test_non_template_files_are_skipped_not_errors() -> None:
+    code, doc = review(GOOD, PACKAGE)
+    assert code == 0
+    assert [s["path"] for s in doc["skipped"]] == [PACKAGE]
+    assert doc["errors"] == []
+
+
+def test_missing_path_is_an_input_error() -> None:
+    code, doc = review(GOOD, "does/not/exist.yaml")
+    assert code == 3
+    assert [e["file"] for e in doc["errors"]] == ["does/not/exist.yaml"]
+
+
+def test_stdin() -> None:
+    code, doc = review("-", stdin=Path(BAD).read_text())
+    assert code == 1
+    assert ("COST001", "BadFunction") in failing(doc)
+    assert {f["location"]["file"] for f in doc["findings"]} == {"<stdin>"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("scan", "template", GOOD, "--format", "xml"),
+        ("scan", "template", GOOD, "--fail-on", "critical"),
+        ("scan", "template", GOOD, "--select", "NOPE999"),
+        ("scan", "template", GOOD, "--lang", "fr"),
+        ("rules", "show", "NOPE999"),
+    ],
+)
+def test_usage_errors_exit_2_on_one_line(args: tuple[str, ...]) -> None:
+    proc = walens(*args)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_select_and_ignore() -> None:
+    _, doc = review(BAD, "--select", "COST001")
+    assert {f["rule_id"] for f in doc["findings"]} == {"COST001"}
+    _, doc = review(BAD, "--ignore", "COST001,costOptimization")
+    assert all(f["pillar"] != "costOptimization" for f in doc["findings"])
+    _, doc = review(BAD, "--select", "security")
+    assert {f["pillar"] for f in doc["findings"]} <= {"security"}
+
+
+def test_malformed_custom_rule_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "CUSTOM001.yaml").write_text("id: CUSTOM001\nname: x\n")
+    proc = walens("scan", "template", GOOD, "--rules-dir", str(tmp_path))
+    assert proc.returncode == 2
+    assert "CUSTOM001.yaml" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("fmt", ["console", "markdown", "html", "sarif", "json"])
+def test_report_re_renders_a_saved_review(tmp_path: Path, fmt: str) -> None:
+    saved = tmp_path / "review.json"
+    proc = walens("scan", "template", BAD, "--format", "json", "--output", str(saved))
+    assert proc.returncode == 1 and proc.stdout == ""
+    for lang in ("en", "ja"):
+        out = tmp_path / f"report.{fmt}.{lang}"
+        proc = walens("report", str(saved), "--format", fmt, "--lang", lang, "--output", str(out))
+        assert proc.returncode == 0, proc.stderr
+        assert "BadFunction" in out.read_text(encoding="utf-8")
+
+
+def test_report_rejects_a_file_that_is_not_a_review(tmp_path: Path) -> None:
+    proc = walens("report", PACKAGE)
+    assert proc.returncode == 2
+    assert "package.json" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_rules_list_show_and_lens_in_both_languages() -> None:
+    listing = walens("rules", "list")
+    assert listing.returncode == 0
+    assert "COST001" in listing.stdout
+    shown = walens("rules", "show", "COST001", "--lang", "ja")
+    assert shown.returncode == 0
+    assert "cost_cost_q1_a2" in shown.stdout and "重大度" in shown.stdout
+    lens = walens("lens", "--format", "json")
+    practices = json.loads(lens.stdout)
+    assert len(practices) == 38
+    assert "COST001" in next(p for p in practices if p["choice"] == "cost_cost_q1_a2")["rules"]
+    text = walens("lens", "--lang", "ja")
+    assert "ログ出力とその保持を最適化する" in text.stdout
+
+
+def test_version() -> None:
+    proc = walens("--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("walens ")

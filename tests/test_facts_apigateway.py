@@ -1,0 +1,125 @@
+"""API Gateway facts: validates_request, api_exposure, body_request_validation (exact results)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from walens import graph
+from walens.facts import apigateway
+from walens.model import CfnResource, Resource
+from walens.scanners.intrinsics import resolve_resources
+
+CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "sam-translator" / "output"
+
+
+def _linked(resources: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, Resource]:
+    cfn = [CfnResource(k, t, p, origin=k, origin_type=t, line=1) for k, (t, p) in resources.items()]
+    out = resolve_resources({}, cfn, "t.yaml")
+    graph.link(out)
+    return {r.id: r for r in out}
+
+
+def _method(verb: Any, **props: Any) -> tuple[str, dict[str, Any]]:
+    return "AWS::ApiGateway::Method", {"RestApiId": {"Ref": "Api"}, "HttpMethod": verb, **props}
+
+
+API = ("AWS::ApiGateway::RestApi", {"Name": "a"})
+BODY_AND_PARAMS = ("AWS::ApiGateway::RequestValidator",
+                   {"RestApiId": {"Ref": "Api"}, "ValidateRequestBody": True, "ValidateRequestParameters": True})
+PARAMS_ONLY = ("AWS::ApiGateway::RequestValidator",
+               {"RestApiId": {"Ref": "Api"}, "ValidateRequestBody": False, "ValidateRequestParameters": True})
+MODEL = {"application/json": {"Ref": "Model"}}
+
+
+@pytest.mark.parametrize(("method", "expected"), [
+    (_method("POST", RequestValidatorId={"Ref": "Both"}, RequestModels=MODEL),
+     {"takes_body": True, "validator": {"body": True, "parameters": True}, "models": True, "status": "validated"}),
+    (_method("PUT", RequestValidatorId={"Ref": "Both"}),
+     {"takes_body": True, "validator": {"body": True, "parameters": True}, "models": False, "status": "not_validated"}),
+    (_method("ANY", RequestValidatorId={"Ref": "Params"}, RequestModels=MODEL),
+     {"takes_body": True, "validator": {"body": False, "parameters": True}, "models": True, "status": "not_validated"}),
+    (_method("PATCH", RequestModels=MODEL),
+     {"takes_body": True, "validator": None, "models": True, "status": "not_validated"}),
+    (_method("GET", RequestValidatorId={"Ref": "Params"}),
+     {"takes_body": False, "validator": {"body": False, "parameters": True}, "models": False, "status": "validated"}),
+    (_method("DELETE"), {"takes_body": False, "validator": None, "models": False, "status": "not_validated"}),
+    (_method("POST", RequestValidatorId="abc123", RequestModels=MODEL),
+     {"takes_body": True, "validator": None, "models": True, "status": "unknown"}),
+    (_method({"Fn::ImportValue": "verb"}),
+     {"takes_body": False, "validator": None, "models": False, "status": "unknown"}),
+])
+def test_validates_request(method: tuple[str, dict[str, Any]], expected: dict[str, Any]) -> None:
+    linked = _linked({"Api": API, "Both": BODY_AND_PARAMS, "Params": PARAMS_ONLY, "M": method})
+    assert apigateway.validates_request(linked["M"], list(linked.values())) == expected
+
+
+def test_validates_request_from_openapi_extension_on_method() -> None:
+    body = {"x-amazon-apigateway-request-validators": {
+        "all": {"validateRequestBody": True, "validateRequestParameters": True}}}
+    linked = _linked({"Api": ("AWS::ApiGateway::RestApi", {"Body": body}),
+                      "M": _method("POST", RequestModels=MODEL, **{"x-amazon-apigateway-request-validator": "all"})})
+    assert apigateway.validates_request(linked["M"], []) == {
+        "takes_body": True, "validator": {"body": True, "parameters": True}, "models": True, "status": "validated"}
+
+
+def test_api_exposure_private_with_vpce_policy_and_methods() -> None:
+    policy = {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke",
+                             "Resource": "execute-api:/*", "Condition": {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}}]}
+    linked = _linked({
+        "Api": ("AWS::ApiGateway::RestApi", {"EndpointConfiguration": {"Types": ["PRIVATE"]}, "Policy": policy}),
+        "Iam": _method("GET", AuthorizationType="AWS_IAM"),
+        "Open": _method("POST"),
+        "Cors": _method("OPTIONS"),
+    })
+    assert apigateway.api_exposure(linked["Api"], []) == {
+        "endpoint_types": ["PRIVATE"], "public": False, "has_authorizer_everywhere": False,
+        "unauthorized_methods": ["Open"], "waf": False, "private_policy_scoped_to_vpce": True}
+
+
+def test_api_exposure_private_without_policy_and_regional_waf_on_api() -> None:
+    linked = _linked({
+        "Private": ("AWS::ApiGateway::RestApi", {"EndpointConfiguration": {"Types": ["PRIVATE"]}}),
+        "Regional": ("AWS::ApiGateway::RestApi", {"EndpointConfiguration": {"Types": ["REGIONAL"]}}),
+        "Waf": ("AWS::WAFv2::WebACLAssociation",
+                {"ResourceArn": {"Fn::Sub": "arn:aws:apigateway:${AWS::Region}::/restapis/${Regional}"}}),
+    })
+    assert apigateway.api_exposure(linked["Private"], [])["private_policy_scoped_to_vpce"] is False
+    assert apigateway.api_exposure(linked["Regional"], []) == {
+        "endpoint_types": ["REGIONAL"], "public": True, "has_authorizer_everywhere": True,
+        "unauthorized_methods": [], "waf": True, "private_policy_scoped_to_vpce": None}
+    assert apigateway.api_exposure(linked["Private"], [])["waf"] is False
+
+
+def _corpus_api(name: str, api_id: str) -> Resource:
+    data = json.loads((CORPUS / f"{name}.json").read_text())
+    cfn = [CfnResource(k, v["Type"], v.get("Properties") or {}, origin=k, origin_type=v["Type"])
+           for k, v in data["Resources"].items()]
+    resources = resolve_resources(data, cfn, name)
+    graph.link(resources)
+    return {r.id: r for r in resources}[api_id]
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared translator corpus is not checked out")
+def test_api_exposure_from_sam_openapi_body() -> None:
+    api = _corpus_api("api_with_aws_iam_auth_overrides", "MyApiWithAwsIamAuth")
+    assert apigateway.api_exposure(api, []) == {
+        "endpoint_types": ["EDGE"], "public": True, "has_authorizer_everywhere": False,
+        "unauthorized_methods": ["GET /MyFunctionNoneAuth"], "waf": False, "private_policy_scoped_to_vpce": None}
+    keyed = _corpus_api("api_with_apikey_required", "MyApiWithoutAuth")
+    assert apigateway.api_exposure(keyed, [])["unauthorized_methods"] == [
+        "GET /ApiKeyRequiredTrue", "ANY /any/ApiKeyRequiredTrue"]
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared translator corpus is not checked out")
+def test_body_request_validation_from_sam_openapi_body() -> None:
+    api = _corpus_api("api_request_model_with_validator", "HtmlApi")
+    status = {k: v["status"] for k, v in apigateway.body_request_validation(api, []).items()}
+    assert status == {
+        "GET /": "validated", "GET /mixin": "validated", "GET /no-validation": "not_validated",
+        "GET /not-defined": "not_validated", "GET /only-body-false": "not_validated",
+        "GET /only-body-true": "validated", "GET /only-request-false": "not_validated",
+        "GET /only-request-true": "not_validated"}

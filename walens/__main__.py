@@ -1,0 +1,5 @@
+"""Allow ``python -m walens``."""
+
+from walens.cli import main
+
+main()

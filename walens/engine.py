@@ -1,0 +1,424 @@
+"""Evaluate rules on resource views, and assemble the review document."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import string
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import jmespath.exceptions
+import jmespath.parser
+import jmespath.visitor
+
+from walens import __version__
+from walens.errors import UsageError
+from walens.model import Location, Resource, Severity, Status, Unknown
+from walens.rules import Rule
+from walens.views import view as build_view
+
+SCHEMA_VERSION = "1"
+FAIL_ON = ("high", "medium", "low", "info", "never")
+LANGS = ("en", "ja")
+# One interpreter for every search: ParsedResult.search() builds a new one per call, which is most
+# of the cost of evaluating short expressions.
+_INTERPRETER = jmespath.visitor.TreeInterpreter()
+# AST nodes whose value, evaluated from the view's root, is something the expression reads.
+_PATH_NODES = frozenset({"field", "subexpression", "index_expression"})
+
+
+@dataclass(slots=True)
+class Finding:
+    """The outcome of one rule on one resource."""
+
+    rule_id: str
+    rule_name: str
+    pillar: str
+    lens_question: str
+    lens_choice: str
+    severity: str
+    status: str
+    resource: dict[str, Any]
+    location: Location | None
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+    fingerprint: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The finding as the review document carries it."""
+        return {
+            "rule_id": self.rule_id,
+            "rule_name": self.rule_name,
+            "pillar": self.pillar,
+            "lens": {"question": self.lens_question, "choice": self.lens_choice},
+            "severity": self.severity,
+            "status": self.status,
+            "resource": dict(self.resource),
+            "location": self.location.to_dict() if self.location else None,
+            "message": self.message,
+            "params": dict(self.params),
+            "reason": self.reason,
+            "fingerprint": self.fingerprint,
+        }
+
+
+def fingerprint(rule_id: str, file: str, resource_id: str) -> str:
+    """sha256 of rule, file and resource: the same finding keeps it across runs."""
+    return hashlib.sha256(f"{rule_id}\x00{file}\x00{resource_id}".encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# Which paths an expression reads, so an Unknown there makes the result not_assessed.
+
+
+def _steps(node: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """A pure path as its atomic steps (``a.b[0].c`` → a, b, [0], c), or None if not a pure path."""
+    kind = node.get("type")
+    if kind == "field":
+        return [node]
+    if kind == "subexpression":
+        out: list[dict[str, Any]] = []
+        for child in node["children"]:
+            steps = _steps(child)
+            if steps is None:
+                return None
+            out.extend(steps)
+        return out
+    if kind == "index_expression":
+        left, index = node["children"]
+        head = _steps(left)
+        if head is None or index.get("type") != "index":
+            return None
+        return [*head, index]
+    return None
+
+
+def _chain(node: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The prefixes of a pure path (``a.b[0].c`` → a, a.b, a.b[0], a.b[0].c), as ASTs from the root."""
+    steps = _steps(node)
+    if steps is None:
+        return None
+    # The interpreter applies a subexpression's children in turn, so any prefix of steps is a path.
+    return [{"type": "subexpression", "children": steps[: i + 1]} for i in range(len(steps))]
+
+
+def _root_paths(node: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
+    """Every path the expression reads from the root, as its list of prefixes."""
+    kind = node.get("type")
+    if kind in _PATH_NODES:
+        chain = _chain(node)
+        if chain is not None:
+            yield chain
+            return
+    children = node.get("children") or []
+    if kind in ("projection", "value_projection", "filter_projection", "pipe", "subexpression",
+                "index_expression"):
+        # Only the left side reads from the root; the rest reads each element (beneath the left side).
+        if children:
+            yield from _root_paths(children[0])
+        return
+    for child in children:
+        if isinstance(child, dict):
+            yield from _root_paths(child)
+
+
+@dataclass(frozen=True, slots=True)
+class _Probe:
+    """A compiled expression and the root paths it reads."""
+
+    expr: jmespath.parser.ParsedResult
+    paths: tuple[tuple[jmespath.parser.ParsedResult, ...], ...]
+
+
+_PROBES: dict[str, _Probe] = {}
+
+
+def _probe(expr: jmespath.parser.ParsedResult) -> _Probe:
+    cached = _PROBES.get(expr.expression)
+    if cached is None:
+        paths = tuple(
+            tuple(jmespath.parser.ParsedResult(f"<path of {expr.expression}>", step) for step in chain)
+            for chain in _root_paths(expr.parsed)
+        )
+        cached = _PROBES[expr.expression] = _Probe(expr, paths)
+    return cached
+
+
+def _unknown_beneath(value: Any, seen: set[int]) -> Unknown | None:
+    if isinstance(value, Unknown):
+        return value
+    if isinstance(value, (dict, list)):
+        if id(value) in seen:
+            return None
+        seen.add(id(value))
+        for item in value.values() if isinstance(value, dict) else value:
+            found = _unknown_beneath(item, seen)
+            if found is not None:
+                return found
+    return None
+
+
+def _search(expr: jmespath.parser.ParsedResult, root: Any) -> Any:
+    return _INTERPRETER.visit(expr.parsed, root)
+
+
+def _unknown_read(probe: _Probe, root: Mapping[str, Any], *, beneath: bool) -> Unknown | None:
+    """An Unknown on a path the expression reads: at any prefix, or also beneath it when ``beneath``."""
+    for chain in probe.paths:
+        for i, step in enumerate(chain):
+            value = _search(step, root)
+            if isinstance(value, Unknown):
+                return value
+            if beneath and i == len(chain) - 1:
+                found = _unknown_beneath(value, set())
+                if found is not None:
+                    return found
+    return None
+
+
+class _Undecided(Exception):
+    """The expression cannot be decided on this view (an Unknown, or data it cannot handle)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _truthy(value: Any) -> bool:
+    """JMESPath truthiness: false, null, "", [] and {} are false; 0 is true."""
+    return not (value is None or value is False or (isinstance(value, (str, list, dict)) and not value))
+
+
+def _decide(expr: jmespath.parser.ParsedResult, root: Mapping[str, Any], what: str, has_unknown: bool) -> bool:
+    """Truthiness of ``expr`` on ``root``; _Undecided when it depends on an Unknown."""
+    probe = _probe(expr)
+    try:
+        result = _search(expr, root)
+    except (jmespath.exceptions.JMESPathError, TypeError, ValueError) as exc:
+        # jmespath's own functions raise TypeError on values they do not know (to_number(Unknown)).
+        unknown = _unknown_read(probe, root, beneath=True) if has_unknown else None
+        if unknown is not None:
+            raise _Undecided(unknown.reason) from exc
+        if not isinstance(exc, jmespath.exceptions.JMESPathError):
+            raise
+        # The template holds a shape the expression cannot handle (a string where a list belongs):
+        # an input problem, reported as not assessed rather than guessed.
+        raise _Undecided(f"cannot evaluate {what}: {' '.join(str(exc).split())}") from exc
+    truthy = _truthy(result)
+    unknown = _unknown_read(probe, root, beneath=not truthy) if has_unknown else None
+    if unknown is not None or isinstance(result, Unknown):
+        raise _Undecided((unknown or result).reason)  # type: ignore[union-attr]
+    return truthy
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages
+
+
+def _display(value: Any) -> Any:
+    """A message argument as text-friendly, JSON-safe data."""
+    if isinstance(value, Unknown):
+        return "(unknown)"
+    if isinstance(value, list):
+        return ", ".join(str(_display(v)) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
+    return value
+
+
+class _Formatter(string.Formatter):
+    """``str.format`` where ``{params.x}`` reads a dict key (rules validated every placeholder)."""
+
+    def get_field(self, field_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+        root, _, rest = field_name.partition(".")
+        value: Any = kwargs[root]
+        for part in rest.split(".") if rest else ():
+            value = value.get(part) if isinstance(value, Mapping) else None
+        return value, root
+
+
+_FORMATTER = _Formatter()
+
+
+def display_name(resource: Resource) -> str:
+    """The physical name when written literally, else the logical ID."""
+    name = resource.name
+    if isinstance(name, str) and name and not name.startswith("{{"):
+        return name
+    return resource.id
+
+
+def render_message(rule: Rule, lang: str, resource: Resource, args: Mapping[str, Any]) -> str:
+    """The rule's message in ``lang`` for ``resource``; nothing escaped (reporters escape)."""
+    values: dict[str, Any] = {**rule.params, **args, "params": dict(rule.params),
+                              "name": display_name(resource), "id": resource.id, "type": resource.type}
+    return _FORMATTER.vformat(rule.message.get(lang) or rule.message["en"], (), values)
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation
+
+
+def _resource_dict(r: Resource) -> dict[str, Any]:
+    return {"id": r.id, "type": r.type, "name": r.name, "arn": r.arn, "account": r.account,
+            "region": r.region, "origin": r.origin or r.id, "origin_type": r.origin_type or r.type}
+
+
+def _argument(expr: jmespath.parser.ParsedResult, root: Mapping[str, Any], has_unknown: bool) -> Any:
+    """A message argument's value; "(unknown)" when it cannot be evaluated on this view."""
+    try:
+        return _display(_search(expr, root))
+    except jmespath.exceptions.JMESPathError:
+        return _display(Unknown("cannot evaluate"))
+    except (TypeError, ValueError):
+        if not has_unknown:
+            raise
+        return _display(Unknown("cannot evaluate"))
+
+
+def _judge(rule: Rule, root: Mapping[str, Any], has_unknown: bool) -> tuple[str, str | None] | None:
+    """(status, reason) of ``rule`` on a view, or None when the rule does not apply."""
+    try:
+        if rule.when is not None and not _decide(rule.when, root, "when", has_unknown):
+            return None
+        passed = _decide(rule.assert_, root, "assert", has_unknown)
+    except _Undecided as exc:
+        return Status.NOT_ASSESSED.value, exc.reason
+    return (Status.PASS.value if passed else Status.FAIL.value), None
+
+
+def evaluate(resources: Sequence[Resource], rules: Sequence[Rule], *, lang: str = "en",
+             source: str = "template") -> list[Finding]:
+    """Evaluate every rule in scope for ``source`` on every resource of its types."""
+    by_type: dict[str, list[Rule]] = {}
+    for rule in rules:
+        if source in rule.scope:
+            for rtype in rule.resource_types:
+                by_type.setdefault(rtype, []).append(rule)
+    findings: list[Finding] = []
+    for resource in resources:
+        applicable = by_type.get(resource.type)
+        if not applicable:
+            continue
+        base = build_view(resource, {})  # built once per resource; each rule swaps in its params
+        # Most views hold no Unknown at all: one walk here spares probing every expression's paths.
+        has_unknown = _unknown_beneath(base, set()) is not None
+        where = resource.location.file if resource.location else (resource.arn or "")
+        for rule in applicable:
+            root = {**base, "params": dict(rule.params)}
+            outcome = _judge(rule, root, has_unknown)
+            if outcome is None:
+                continue
+            status, reason = outcome
+            args = {key: _argument(expr, root, has_unknown) for key, expr in rule.message_args.items()}
+            findings.append(Finding(
+                rule_id=rule.id, rule_name=rule.name, pillar=rule.pillar, lens_question=rule.lens_question,
+                lens_choice=rule.lens_choice, severity=rule.severity, status=status,
+                resource=_resource_dict(resource), location=resource.location,
+                message=render_message(rule, lang, resource, args),
+                params={**rule.params, **args}, reason=reason,
+                fingerprint=fingerprint(rule.id, where, resource.id),
+            ))
+    return findings
+
+
+# ---------------------------------------------------------------------------------------------
+# The review document
+
+
+def _sort_key(f: Finding) -> tuple[str, int, str, str]:
+    loc = f.location
+    return (loc.file if loc else "", loc.line if loc else 0, f.rule_id, f.resource["id"])
+
+
+def _practices() -> list[tuple[str, str, str, str]]:
+    """(choice, question, pillar, check) of every best practice in walens.lens, in lens order."""
+    from walens import lens
+
+    return [(bp.id, bp.question, bp.pillar, str(bp.check)) for bp in lens.BEST_PRACTICES]
+
+
+def lens_coverage(findings: Sequence[Finding], rules: Sequence[Rule],
+                  practices: Sequence[tuple[str, str, str, str]] | None = None) -> list[dict[str, Any]]:
+    """One entry per best practice: risk / evidenced / needs_answer / not_applicable, and its rules."""
+    if practices is None:
+        practices = _practices()
+    rule_ids: dict[str, list[str]] = {}
+    for rule in rules:
+        rule_ids.setdefault(rule.lens_choice, []).append(rule.id)
+    statuses: dict[str, set[str]] = {}
+    for f in findings:
+        statuses.setdefault(f.lens_choice, set()).add(f.status)
+    out = []
+    for choice, question, pillar, check in practices:
+        seen = statuses.get(choice, set())
+        if Status.FAIL in seen:
+            status = "risk"
+        elif check == "MANUAL":
+            status = "needs_answer"
+        elif seen - {Status.NOT_ASSESSED}:
+            status = "evidenced"  # passes (or suppressed/accepted results), and nothing failed
+        elif seen or check != "AUTO":
+            status = "needs_answer"  # only not_assessed, or a partial practice nothing evidenced
+        else:
+            status = "not_applicable"
+        out.append({"choice": choice, "question": question, "pillar": pillar, "status": status,
+                    "rules": sorted(rule_ids.get(choice, [])), "answer": None})
+    return out
+
+
+def summarize(findings: Sequence[Finding], fail_on: str) -> dict[str, Any]:
+    """Counts by status, and of failing findings by severity and pillar; whether the run fails."""
+    if fail_on not in FAIL_ON:
+        raise UsageError(f"--fail-on {fail_on!r}: expected one of {', '.join(FAIL_ON)}")
+    failing = [f for f in findings if f.status == Status.FAIL]
+    threshold = None if fail_on == "never" else Severity(fail_on).rank
+    return {
+        "by_status": dict(sorted(Counter(f.status for f in findings).items())),
+        "by_severity": dict(sorted(Counter(f.severity for f in failing).items())),
+        "by_pillar": dict(sorted(Counter(f.pillar for f in failing).items())),
+        "fail_on": fail_on,
+        "failed": threshold is not None and any(Severity(f.severity).rank >= threshold for f in failing),
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def build_review(*, findings: Sequence[Finding], rules: Sequence[Rule], source: str,
+                 inputs: Sequence[Mapping[str, Any]] | None, errors: Sequence[Mapping[str, Any]] = (),
+                 skipped: Sequence[Mapping[str, Any]] = (), lang: str = "en", fail_on: str = "high",
+                 started_at: datetime, finished_at: datetime, gaps: Sequence[Mapping[str, Any]] = (),
+                 practices: Sequence[tuple[str, str, str, str]] | None = None) -> dict[str, Any]:
+    """The review document (DESIGN.md, docs/ARCHITECTURE.md §8)."""
+    if lang not in LANGS:
+        raise UsageError(f"--lang {lang!r}: expected one of {', '.join(LANGS)}")
+    ordered = sorted(findings, key=_sort_key)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "walens", "version": __version__, "rules_version": __version__},
+        "scan": {
+            "source": source,
+            "inputs": [dict(i) for i in inputs] if inputs is not None else None,
+            "accounts": [],
+            "regions": [],
+            "started_at": _iso(started_at),
+            "finished_at": _iso(finished_at),
+            "api_calls": {},
+        },
+        "lang": lang,
+        "findings": [f.to_dict() for f in ordered],
+        "lens": lens_coverage(ordered, rules, practices),
+        "errors": [{"file": e.get("file"), "kind": e.get("kind"), "message": e.get("message"),
+                    "line": e.get("line")} for e in errors],
+        "skipped": [{"path": s.get("path"), "reason": s.get("reason")} for s in skipped],
+        "gaps": [dict(g) for g in gaps],
+        "rules": {rule.id: rule.to_doc() for rule in sorted(rules, key=lambda r: r.id)},
+        "summary": summarize(ordered, fail_on),
+    }

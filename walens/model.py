@@ -1,0 +1,117 @@
+"""The shared vocabulary: severities, statuses, pillars, locations, resources and findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is more severe: high=3 ... info=0."""
+        return {"high": 3, "medium": 2, "low": 1, "info": 0}[self.value]
+
+
+class Status(StrEnum):
+    FAIL = "fail"
+    PASS = "pass"
+    NOT_ASSESSED = "not_assessed"
+    SUPPRESSED = "suppressed"
+    ACCEPTED = "accepted"
+
+
+class Pillar(StrEnum):
+    """WA Tool PillarIds of the pillars the Serverless Lens has questions in."""
+
+    OPERATIONAL_EXCELLENCE = "operationalExcellence"
+    SECURITY = "security"
+    RELIABILITY = "reliability"
+    PERFORMANCE = "performance"
+    COST_OPTIMIZATION = "costOptimization"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where something was written: a file and 1-based line and column."""
+
+    file: str
+    line: int
+    column: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "column": self.column}
+
+
+class Unknown:
+    """A value the template does not determine (a parameter without default, an import, ...).
+
+    Rules that need it end ``not_assessed`` with ``reason``; never a false ``fail``.
+    """
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"Unknown({self.reason!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unknown) and other.reason == self.reason
+
+    def __hash__(self) -> int:
+        return hash(("Unknown", self.reason))
+
+
+@dataclass(slots=True)
+class Resource:
+    """One resource in CloudFormation's vocabulary, from a template or from an account.
+
+    ``properties`` are CloudFormation-shaped, intrinsics resolved as far as the template allows
+    (see docs/ARCHITECTURE.md: placeholders for references, :class:`Unknown` for the unknowable).
+    ``origin`` is the logical ID as the author wrote it (for a SAM-generated resource, the
+    ``AWS::Serverless::*`` resource that generated it); ``location`` is that resource's line.
+    """
+
+    id: str
+    type: str
+    properties: dict[str, Any]
+    location: Location | None = None
+    origin: str | None = None
+    origin_type: str | None = None
+    source: str = "template"
+    name: str | None = None
+    arn: str | None = None
+    account: str | None = None
+    region: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    condition: str | None = None
+    related: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class CfnResource:
+    """A CloudFormation resource before intrinsic resolution: what ``sam.expand`` yields.
+
+    Plain CloudFormation resources pass through with ``origin == logical_id``; resources that SAM
+    would generate carry the authored ``AWS::Serverless::*`` resource as ``origin``/``origin_type``
+    and its line. ``properties`` keep intrinsics as written (long form).
+    """
+
+    logical_id: str
+    type: str
+    properties: dict[str, Any]
+    origin: str
+    origin_type: str
+    line: int = 0
+    col: int = 0
+    metadata: dict[str, Any] = field(default_factory=dict)
+    condition: str | None = None

@@ -1,0 +1,21 @@
+"""Reporters: one module per output format, each rendering the review document to text."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from walens.errors import UsageError
+
+FORMATS = ("console", "json", "markdown", "html", "sarif")
+# `json` would shadow the standard library module inside the package.
+_MODULES = {"console": "console", "json": "json_", "markdown": "markdown", "html": "html", "sarif": "sarif"}
+
+
+def render(fmt: str, doc: dict[str, Any], lang: str = "en", color: bool = False) -> str:
+    """Render the review document ``doc`` as ``fmt`` in ``lang``; imports only that format's module."""
+    if fmt not in _MODULES:
+        raise UsageError(f"unknown report format {fmt!r} (choose one of {', '.join(FORMATS)})")
+    module = importlib.import_module(f"walens.reporters.{_MODULES[fmt]}")
+    text: str = module.render(doc, lang, color=color)
+    return text

@@ -1,0 +1,358 @@
+"""What every reporter shares: UI catalogues, finding text in either language, lens labels, counts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from walens.errors import UsageError
+
+LANGS = ("en", "ja")
+SEVERITIES = ("high", "medium", "low", "info")
+STATUSES = ("fail", "pass", "not_assessed", "suppressed", "accepted")
+PILLARS = ("operationalExcellence", "security", "reliability", "performance", "costOptimization")
+LENS_STATUSES = ("risk", "evidenced", "needs_answer", "not_applicable")
+_SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+_PILLAR_RANK = {p: i for i, p in enumerate(PILLARS)}
+_QUESTION_ID = re.compile(r"^(ops|sec|rel|perf|cost)_q(\d+)$")
+_SAFE_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if walens reports in it, else raise a UsageError."""
+    if lang not in LANGS:
+        raise UsageError(f"unsupported report language {lang!r} (choose en or ja)")
+    return lang
+
+
+@lru_cache(maxsize=None)
+def catalogue(lang: str) -> dict[str, str]:
+    """The UI labels of one language, from ``reports_templates/messages/<lang>.yaml``."""
+    import yaml
+
+    check_lang(lang)
+    text = resources.files("walens").joinpath("reports_templates", "messages", f"{lang}.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise ValueError(f"reports_templates/messages/{lang}.yaml must map keys to strings")
+    return {str(k): v for k, v in data.items()}
+
+
+class Labels:
+    """UI label lookup for one language; ``labels("count_failed", count=3)`` formats the label."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = check_lang(lang)
+        self._messages = catalogue(lang)
+
+    def __call__(self, key: str, **values: Any) -> str:
+        # English needs a singular; Japanese has none, so its `_one` keys repeat the plural text.
+        if values.get("count") == 1 and f"{key}_one" in self._messages:
+            key = f"{key}_one"
+        text = self._messages[key]
+        return text.format(**values) if values else text
+
+    def severity(self, severity: str) -> str:
+        """The translated severity name, or the raw value for one walens does not know."""
+        return self._messages.get(f"severity_{severity}", str(severity))
+
+    def status(self, status: str) -> str:
+        """The translated finding status."""
+        return self._messages.get(f"status_{status}", str(status))
+
+    def lens_status(self, status: str) -> str:
+        """The translated best-practice status."""
+        return self._messages.get(f"lens_{status}", str(status))
+
+    def pillar(self, pillar: str) -> str:
+        """The translated pillar name (the lens module's title when it has one)."""
+        title = lens_labels(self.lang).pillars.get(pillar)
+        return title or self._messages.get(f"pillar_{pillar}", str(pillar))
+
+
+class _Missing:
+    """A placeholder the values lack: formats back to its own ``{...}`` text."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __getattr__(self, name: str) -> _Missing:
+        return _Missing(f"{self.path}.{name}")
+
+    def __getitem__(self, key: object) -> _Missing:
+        return _Missing(f"{self.path}[{key}]")
+
+    def __format__(self, spec: str) -> str:
+        return "{" + self.path + (":" + spec if spec else "") + "}"
+
+    def __str__(self) -> str:
+        return "{" + self.path + "}"
+
+
+class _Namespace:
+    """``{params.x}`` in a message: attribute access over a dict, unknown keys left as written."""
+
+    def __init__(self, path: str, values: Mapping[str, Any]) -> None:
+        self._path = path
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        if name in self._values:
+            return _wrap(f"{self._path}.{name}", self._values[name])
+        return _Missing(f"{self._path}.{name}")
+
+    def __format__(self, spec: str) -> str:
+        return format(str(dict(self._values)), spec)
+
+
+def _wrap(path: str, value: Any) -> Any:
+    return _Namespace(path, value) if isinstance(value, Mapping) else value
+
+
+class _Values(dict[str, Any]):
+    def __missing__(self, key: str) -> _Missing:
+        return _Missing(key)
+
+
+def format_message(template: str, values: Mapping[str, Any]) -> str:
+    """``str.format_map`` that leaves placeholders the values lack as they were written."""
+    mapping = _Values({k: _wrap(k, v) for k, v in values.items()})
+    try:
+        return template.format_map(mapping)
+    except (ValueError, IndexError):
+        # A stray brace in a custom rule's message: show the text rather than lose the finding.
+        return template
+
+
+def display_name(resource: Mapping[str, Any]) -> str:
+    """The resource's physical name, or its logical ID when the name is only a reference placeholder."""
+    name = resource.get("name")
+    if isinstance(name, str) and name and not name.startswith("{{"):
+        return name
+    return str(resource.get("id") or resource.get("arn") or "")
+
+
+def finding_message(doc: Mapping[str, Any], finding: Mapping[str, Any], lang: str) -> str:
+    """The finding's message in ``lang``: as stored when the review was written in it, else re-rendered."""
+    stored = finding.get("message")
+    if doc.get("lang") == lang and isinstance(stored, str) and stored:
+        return stored
+    rule = (doc.get("rules") or {}).get(finding.get("rule_id")) or {}
+    template = (rule.get("message") or {}).get(lang)
+    if not isinstance(template, str):
+        return str(stored or "")
+    resource = finding.get("resource") or {}
+    params = finding.get("params") or {}
+    values: dict[str, Any] = {}
+    # Finding params hold the rule's params and the message arguments; placeholders may use
+    # either `{days}` or `{params.days}`, so both spellings resolve.
+    nested = params.get("params") if isinstance(params.get("params"), Mapping) else None
+    values.update({k: v for k, v in params.items() if k != "params" or nested is None})
+    values["params"] = {**params, **(nested or {})}
+    values.update(name=display_name(resource), id=resource.get("id"), type=resource.get("type"))
+    return format_message(template, values)
+
+
+def rule_text(doc: Mapping[str, Any], rule_id: str, field: str, lang: str) -> str:
+    """One localised text of a rule (title, rationale, remediation), or '' when the review lacks it."""
+    rule = (doc.get("rules") or {}).get(rule_id) or {}
+    value = rule.get(field) or {}
+    if isinstance(value, Mapping):
+        text = value.get(lang) or value.get("en") or ""
+        return str(text).strip()
+    return str(value).strip()
+
+
+def rule_example(doc: Mapping[str, Any], rule_id: str) -> str:
+    """The remediation example (a SAM snippet) of a rule, or ''."""
+    rule = (doc.get("rules") or {}).get(rule_id) or {}
+    remediation = rule.get("remediation") or {}
+    return str(remediation.get("example") or "").rstrip() if isinstance(remediation, Mapping) else ""
+
+
+def rule_references(doc: Mapping[str, Any], rule_id: str) -> list[str]:
+    """The reference URLs of a rule as the review recorded them."""
+    rule = (doc.get("rules") or {}).get(rule_id) or {}
+    return [str(r) for r in rule.get("references") or []]
+
+
+def safe_url(url: object) -> str | None:
+    """The URL when it is a plain http(s) URL, else None: only those may become links."""
+    if isinstance(url, str) and _SAFE_URL.match(url.strip()):
+        return url.strip()
+    return None
+
+
+@dataclass(frozen=True)
+class LensLabels:
+    """Titles of pillars, questions and best practices in one language, keyed by WA Tool id."""
+
+    pillars: dict[str, str]
+    questions: dict[str, str]
+    question_labels: dict[str, str]
+    question_descriptions: dict[str, str]
+    choices: dict[str, str]
+
+
+def _title(obj: Any, lang: str, attr: str = "title") -> str | None:
+    title = getattr(obj, attr, None)
+    if isinstance(title, Mapping):
+        value = title.get(lang) or title.get("en")
+    else:
+        value = getattr(title, lang, None)  # walens.lens.Text
+    return str(value) if value else None
+
+
+@lru_cache(maxsize=None)
+def lens_labels(lang: str) -> LensLabels:
+    """Lens titles from ``walens.lens`` when it is installed; empty maps (ids shown) otherwise."""
+    try:
+        from walens import lens
+    except ImportError:
+        return LensLabels({}, {}, {}, {}, {})
+    pillars: dict[str, str] = {}
+    for p in getattr(lens, "PILLARS", ()):
+        pid = getattr(p, "pillar_id", None) or getattr(p, "id", None)
+        if pid and (t := _title(p, lang)):
+            pillars[str(pid)] = t
+    questions: dict[str, str] = {}
+    qlabels: dict[str, str] = {}
+    descriptions: dict[str, str] = {}
+    for q in getattr(lens, "QUESTIONS", ()):
+        qid = getattr(q, "question_id", None) or getattr(q, "id", None)
+        if not qid:
+            continue
+        if t := _title(q, lang):
+            questions[str(qid)] = t
+        if label := getattr(q, "label", None):
+            qlabels[str(qid)] = str(label)
+        if d := _title(q, lang, "description"):
+            descriptions[str(qid)] = d
+    choices: dict[str, str] = {}
+    for bp in getattr(lens, "BEST_PRACTICES", ()):
+        cid = getattr(bp, "choice_id", None) or getattr(bp, "id", None)
+        if cid and (t := _title(bp, lang)):
+            choices[str(cid)] = t
+    return LensLabels(pillars, questions, qlabels, descriptions, choices)
+
+
+def question_label(question_id: str, lang: str) -> str:
+    """The short label of a question: ``OPS 1`` for ``ops_q1``."""
+    known = lens_labels(lang).question_labels.get(question_id)
+    if known:
+        return known
+    m = _QUESTION_ID.match(question_id or "")
+    return f"{m.group(1).upper()} {m.group(2)}" if m else str(question_id)
+
+
+def question_title(question_id: str, lang: str) -> str:
+    """The question's title in ``lang`` (its id when walens.lens is absent)."""
+    return lens_labels(lang).questions.get(question_id, "")
+
+
+def question_description(question_id: str, lang: str) -> str:
+    """The question's one-line description from the lens pages, or ''."""
+    return lens_labels(lang).question_descriptions.get(question_id, "")
+
+
+def choice_title(choice_id: str, lang: str) -> str:
+    """The best practice's title in ``lang`` (its ChoiceId when walens.lens is absent)."""
+    return lens_labels(lang).choices.get(choice_id, choice_id)
+
+
+def severity_rank(severity: object) -> int:
+    """Sort key: high first, unknown severities last."""
+    return _SEVERITY_RANK.get(str(severity), len(SEVERITIES))
+
+
+def pillar_rank(pillar: object) -> int:
+    """Sort key: the WA Tool pillar order, unknown pillars last."""
+    return _PILLAR_RANK.get(str(pillar), len(PILLARS))
+
+
+def location_key(finding: Mapping[str, Any]) -> tuple[str, int, int]:
+    """Sort key by file, line, column (findings without a location last)."""
+    loc = finding.get("location") or {}
+    return (str(loc.get("file") or "\uffff"), int(loc.get("line") or 0), int(loc.get("column") or 0))
+
+
+def where(finding: Mapping[str, Any]) -> str:
+    """``file:line`` of a finding, or its ARN/region for an account finding, or ''."""
+    loc = finding.get("location") or {}
+    if loc.get("file"):
+        return f"{loc['file']}:{loc['line']}" if loc.get("line") else str(loc["file"])
+    resource = finding.get("resource") or {}
+    return str(resource.get("arn") or resource.get("region") or "")
+
+
+def with_status(doc: Mapping[str, Any], *statuses: str) -> list[dict[str, Any]]:
+    """The findings with one of ``statuses``, in document order."""
+    return [f for f in doc.get("findings") or [] if f.get("status") in statuses]
+
+
+def count_by(findings: Iterable[Mapping[str, Any]], key: str) -> dict[str, int]:
+    """How many findings have each value of ``key``."""
+    out: dict[str, int] = {}
+    for f in findings:
+        out[str(f.get(key))] = out.get(str(f.get(key)), 0) + 1
+    return out
+
+
+def pillar_severity_table(doc: Mapping[str, Any]) -> dict[str, dict[str, int]]:
+    """Failing findings counted by pillar then severity; all five pillars present."""
+    table = {p: dict.fromkeys(SEVERITIES, 0) for p in PILLARS}
+    for f in with_status(doc, "fail"):
+        row = table.setdefault(str(f.get("pillar")), dict.fromkeys(SEVERITIES, 0))
+        row[str(f.get("severity"))] = row.get(str(f.get("severity")), 0) + 1
+    return table
+
+
+def verdict(doc: Mapping[str, Any]) -> tuple[str, bool]:
+    """(fail_on level, whether the review failed it), from the summary or else from the findings."""
+    summary = doc.get("summary") or {}
+    fail_on = str(summary.get("fail_on") or "high")
+    if "failed" in summary:
+        return fail_on, bool(summary["failed"])
+    if fail_on == "never":
+        return fail_on, False
+    limit = severity_rank(fail_on)
+    return fail_on, any(severity_rank(f.get("severity")) <= limit for f in with_status(doc, "fail"))
+
+
+def suppression_kind(finding: Mapping[str, Any]) -> str:
+    """``inline`` when the suppression was written in the template, else ``config``."""
+    sup = finding.get("suppression") or {}
+    kind = str(sup.get("kind") or "") if isinstance(sup, Mapping) else ""
+    if kind in ("inline", "inSource", "template"):
+        return "inline"
+    if not kind and str(finding.get("reason") or "").startswith("walens:ignore"):
+        return "inline"
+    return "config"
+
+
+def totals_line_parts(doc: Mapping[str, Any], labels: Labels) -> list[str]:
+    """The pieces of the one-line outcome: failed (by severity), passed, not assessed, ..., errors."""
+    findings = doc.get("findings") or []
+    by_status = count_by(findings, "status")
+    failing = with_status(doc, "fail")
+    by_sev = count_by(failing, "severity")
+    parts = [labels("count_failed", count=len(failing))]
+    detail = [f"{by_sev[s]} {labels.severity(s).lower()}" if labels.lang == "en" else f"{labels.severity(s)} {by_sev[s]}"
+              for s in SEVERITIES if by_sev.get(s)]
+    if detail:
+        parts[0] += f" ({labels('list_sep').join(detail)})"
+    parts.append(labels("count_passed", count=by_status.get("pass", 0)))
+    parts.append(labels("count_not_assessed", count=by_status.get("not_assessed", 0)))
+    for status in ("suppressed", "accepted"):
+        if by_status.get(status):
+            parts.append(labels(f"count_{status}", count=by_status[status]))
+    parts.append(labels("count_errors", count=len(doc.get("errors") or [])))
+    if doc.get("skipped"):
+        parts.append(labels("count_skipped", count=len(doc["skipped"])))
+    return parts
