@@ -61,12 +61,14 @@ def test_wheel_carries_rules_and_templates(tmp_path: Path) -> None:
         [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         check=True, capture_output=True, text=True,
     ).stdout.strip()
-    # The dependencies come from this environment, *after* the fresh venv's own site-packages.
-    Path(site, "_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "-q", str(wheel)],
         check=True, capture_output=True, timeout=300,
     )
+    # The dependencies come from this environment, *after* the fresh venv's own site-packages. Written
+    # after the install: otherwise pip sees this environment's walens (CI installs it non-editable)
+    # through the .pth file and installs nothing.
+    Path(site, "_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
