@@ -196,9 +196,15 @@ def _build(raw: dict[str, Any]) -> _Catalogue:
 
 @functools.cache
 def _catalogue() -> _Catalogue:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    text = resources.files("walens").joinpath("data", "lens.yaml").read_text(encoding="utf-8")
-    return _build(yaml.load(text, Loader=loader))
+    from walens.cache import cached
+
+    source = resources.files("walens").joinpath("data", "lens.yaml")
+
+    def build() -> _Catalogue:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return _build(yaml.load(source.read_text(encoding="utf-8"), Loader=loader))
+
+    return cached("lens", [source], build)
 
 
 def choice(choice_id: str) -> BestPractice:

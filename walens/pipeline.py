@@ -94,4 +94,9 @@ def scan_templates(
         from walens.validity import validate  # imports cfn-lint: only when asked
 
         doc["validity"] = validate([t.path for t in batch.templates if t.path != "<stdin>"])
+        # A template CloudFormation would reject fails the gate like a high finding (cfn-lint's E rules);
+        # warnings and informational matches are reported only.
+        if fail_on != "never" and any(v["level"] == "error" for v in doc["validity"]):
+            doc["summary"]["failed"] = True
+            doc["summary"]["validity_errors"] = sum(v["level"] == "error" for v in doc["validity"])
     return doc

@@ -304,13 +304,24 @@ def builtin_root() -> Traversable:
     return resources.files("walens") / "rules"
 
 
+def _builtin_rules() -> list[Rule]:
+    """The built-in catalogue, parsed once and then served from walens.cache while its files are unchanged."""
+    from walens.cache import cached
+
+    root = builtin_root()
+    if not root.is_dir():
+        return []
+    entries = list(_walk(root))
+
+    def build() -> list[Rule]:
+        return [_read(entry.read_text(encoding="utf-8"), str(entry)) for entry in entries]
+
+    return cached("rules", entries, build)
+
+
 def load_rules(extra_dirs: Sequence[str] = ()) -> list[Rule]:
     """Load the built-in catalogue plus every ``*.yaml`` under ``extra_dirs``; IDs and names must be unique."""
-    rules: list[Rule] = []
-    root = builtin_root()
-    if root.is_dir():
-        for entry in _walk(root):
-            rules.append(_read(entry.read_text(encoding="utf-8"), str(entry)))
+    rules: list[Rule] = list(_builtin_rules())
     for extra in extra_dirs:
         base = Path(extra)
         if base.is_file():

@@ -127,6 +127,15 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False) -> str
             kind = f" ({_clean(e['kind'])})" if e.get("kind") else ""
             out.append(f"  {head}: {_clean(e.get('message'))}{kind}")
 
+    validity = doc.get("validity")
+    if validity is not None:
+        out += ["", paint(t("validity_title"), "heading")]
+        if not validity:
+            out.append("  " + t("validity_none"))
+        for v in validity:
+            out.append("  " + "  ".join([f"{_clean(v.get('file'))}:{_clean(v.get('line'))}", _clean(v.get("rule")),
+                                         _clean(v.get("message"))]))
+
     skipped = doc.get("skipped") or []
     if skipped:
         out += ["", t("skipped_count", count=len(skipped))]

@@ -158,6 +158,10 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False) -> str
         "errors": [{"where": f"{e.get('file')}:{e['line']}" if e.get("line") else str(e.get("file")),
                     "kind": str(e.get("kind") or ""), "message": str(e.get("message") or "")}
                    for e in doc.get("errors") or []],
+        "validity": None if doc.get("validity") is None else [
+            {"where": f"{v.get('file')}:{v.get('line')}", "rule": str(v.get("rule") or ""),
+             "level": str(v.get("level") or ""), "message": str(v.get("message") or "")}
+            for v in doc.get("validity") or []],
         "skipped": [{"path": str(s.get("path")), "reason": str(s.get("reason") or "")} for s in doc.get("skipped") or []],
         "generated_by": t("generated_by", version=tool.get("version") or ""),
     }

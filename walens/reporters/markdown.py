@@ -168,6 +168,12 @@ def _tail(doc: Mapping[str, Any], t: Labels) -> str:
     else:
         out.append(esc(t("none")))
     out.append("")
+    validity = doc.get("validity")
+    if validity is not None:
+        out += [f"## {esc(t('validity_title'))} ({len(validity)})", ""]
+        items = [f"- {esc(v.get('file'))}:{esc(v.get('line'))} {esc(v.get('rule'))} ({esc(v.get('level'))}): "
+                 f"{esc(v.get('message'))}" for v in validity[:_TAIL_ITEMS]]
+        out += (_capped(items, max(0, len(validity) - _TAIL_ITEMS)) if items else [esc(t("validity_none"))]) + [""]
     skipped = doc.get("skipped") or []
     if skipped:
         out += [f"## {esc(t('skipped_title'))} ({len(skipped)})", "", esc(t("skipped_intro")), ""]

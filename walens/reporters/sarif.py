@@ -168,7 +168,29 @@ def build(doc: Mapping[str, Any], lang: str = "en") -> dict[str, Any]:
     if tool.get("rules_version"):
         run["tool"]["driver"]["semanticVersion"] = str(tool.get("version") or "0")
         run["tool"]["driver"]["properties"] = {"rulesVersion": str(tool["rules_version"])}
-    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+    runs = [run]
+    if doc.get("validity") is not None:
+        runs.append(_validity_run(doc["validity"]))
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": runs}
+
+
+def _validity_run(validity: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """``--cfn-lint``'s schema findings as a second run whose driver is cfn-lint (as cfn-lint reports them)."""
+    rule_ids = sorted({str(v.get("rule") or "") for v in validity})
+    results = []
+    for v in validity:
+        region = {"startLine": max(1, int(v.get("line") or 1)), "startColumn": max(1, int(v.get("column") or 1))}
+        results.append({
+            "ruleId": str(v.get("rule") or ""),
+            "ruleIndex": rule_ids.index(str(v.get("rule") or "")),
+            "level": {"error": "error", "warning": "warning"}.get(str(v.get("level")), "note"),
+            "message": {"text": str(v.get("message") or "")},
+            "locations": [{"physicalLocation": {"artifactLocation": _artifact_location(str(v.get("file") or "")),
+                                                "region": region}}],
+        })
+    return {"tool": {"driver": {"name": "cfn-lint", "informationUri": "https://github.com/aws-cloudformation/cfn-lint",
+                                "rules": [{"id": rid} for rid in rule_ids]}},
+            "columnKind": "unicodeCodePoints", "results": results}
 
 
 def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False) -> str:
