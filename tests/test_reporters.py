@@ -298,3 +298,18 @@ def test_markdown_stays_under_the_limit_and_says_what_it_left_out() -> None:
     assert note.group(2).split(", ")[-1].startswith("Info ")
     small = render("markdown", sample(), "en")
     assert "not shown" not in small and small.count("<details>") == 9
+
+
+@pytest.mark.parametrize("value", [{}, [], {"a": [1, {"b": []}], "c": {}}, [[1, 2], {"x": "日本 <&>"}], "s", None, 0])
+def test_dump_json_is_json_at_every_depth(value: Any) -> None:
+    from walens.reporters._common import dump_json
+
+    for depth in range(5):
+        assert json.loads(dump_json(value, depth)) == value
+
+
+def test_json_review_has_one_finding_per_line() -> None:
+    out = render("json", sample(), "en")
+    findings = sample()["findings"]
+    lines = [line for line in out.splitlines() if line.startswith('    {"rule_id"')]
+    assert len(lines) == len(findings) > 0

@@ -149,16 +149,24 @@ def _probe(expr: jmespath.parser.ParsedResult) -> _Probe:
     return cached
 
 
-def _unknown_beneath(value: Any, seen: set[int]) -> Unknown | None:
+def _unknown_beneath(value: Any, seen: dict[int, Unknown | None] | set[int]) -> Unknown | None:
+    """The first Unknown inside ``value``. ``seen`` may be a dict kept across calls: containers shared
+    between views (a role's policies in every function's view) are then walked once per evaluation."""
     if isinstance(value, Unknown):
         return value
     if isinstance(value, (dict, list)):
-        if id(value) in seen:
-            return None
-        seen.add(id(value))
+        key = id(value)
+        if key in seen:
+            return seen[key] if isinstance(seen, dict) else None
+        if isinstance(seen, dict):
+            seen[key] = None  # in progress: a cycle finds nothing new
+        else:
+            seen.add(key)
         for item in value.values() if isinstance(value, dict) else value:
             found = _unknown_beneath(item, seen)
             if found is not None:
+                if isinstance(seen, dict):
+                    seen[key] = found
                 return found
     return None
 
@@ -301,13 +309,16 @@ def evaluate(resources: Sequence[Resource], rules: Sequence[Rule], *, lang: str 
             for rtype in rule.resource_types:
                 by_type.setdefault(rtype, []).append(rule)
     findings: list[Finding] = []
+    walked: dict[int, Unknown | None] = {}  # ids stay valid: every view lives until the loop ends
+    views = []
     for resource in resources:
         applicable = by_type.get(resource.type)
         if not applicable:
             continue
         base = build_view(resource, {})  # built once per resource; each rule swaps in its params
         # Most views hold no Unknown at all: one walk here spares probing every expression's paths.
-        has_unknown = _unknown_beneath(base, set()) is not None
+        views.append(base)
+        has_unknown = _unknown_beneath(base, walked) is not None
         where = resource.location.file if resource.location else (resource.arn or "")
         for rule in applicable:
             root = {**base, "params": dict(rule.params)}

@@ -356,3 +356,27 @@ def totals_line_parts(doc: Mapping[str, Any], labels: Labels) -> list[str]:
     if doc.get("skipped"):
         parts.append(labels("count_skipped", count=len(doc["skipped"])))
     return parts
+
+
+def dump_json(value: Any, depth: int) -> str:
+    """JSON indented for its first ``depth`` levels and compact below, with a trailing newline.
+
+    ``json.dumps(indent=...)`` falls back to the pure-Python encoder (about 1.2 s for a review of the
+    831-file corpus); compact encoding uses the C encoder. Indenting only the outer levels keeps one
+    finding (one SARIF result) per line: readable, greppable, and a one-line diff when one changes.
+    """
+    import json
+
+    encode = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+
+    def dump(item: Any, level: int) -> str:
+        if level >= depth or not isinstance(item, (dict, list)) or not item:
+            return encode(item)
+        pad = "  " * (level + 1)
+        if isinstance(item, dict):
+            body = ",\n".join(f"{pad}{encode(str(k))}: {dump(v, level + 1)}" for k, v in item.items())
+            return "{\n" + body + "\n" + "  " * level + "}"
+        body = ",\n".join(pad + dump(v, level + 1) for v in item)
+        return "[\n" + body + "\n" + "  " * level + "]"
+
+    return dump(value, 0) + "\n"

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from walens.reporters._common import check_lang
+from walens.reporters._common import check_lang, dump_json
 
 
 def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False) -> str:
-    """The review document as indented UTF-8 JSON (``lang`` and ``color`` do not change it)."""
+    """The review document as UTF-8 JSON, one finding per line (``lang`` and ``color`` do not change it)."""
     check_lang(lang)
-    return json.dumps(doc, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    return dump_json(doc, depth=2)

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from walens.reporters._common import (
     Labels,
+    dump_json,
     finding_message,
     rule_example,
     rule_references,
@@ -195,4 +196,4 @@ def _validity_run(validity: list[Mapping[str, Any]]) -> dict[str, Any]:
 
 def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False) -> str:
     """The review as a SARIF 2.1.0 log (JSON text)."""
-    return json.dumps(build(doc, lang), ensure_ascii=False, indent=2) + "\n"
+    return dump_json(build(doc, lang), depth=4)  # one result per line
