@@ -76,19 +76,6 @@ def _split(values: list[str] | None) -> list[str]:
     return out
 
 
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        if not text.endswith("\n"):
-            sys.stdout.write("\n")
-        sys.stdout.flush()
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write the report: {exc.strerror}", file=str(output)) from exc
-
-
 def _use_color(fmt: Format, output: Path | None) -> bool:
     return fmt is Format.console and output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
@@ -96,7 +83,16 @@ def _use_color(fmt: Format, output: Path | None) -> bool:
 def _render(doc: dict[str, Any], fmt: Format, lang: Lang, output: Path | None) -> None:
     from walens import reporters
 
-    _emit(reporters.render(fmt.value, doc, lang.value, color=_use_color(fmt, output)), output)
+    color = _use_color(fmt, output)
+    if output is None:
+        reporters.write(fmt.value, doc, sys.stdout, lang.value, color=color)
+        sys.stdout.flush()
+        return
+    try:
+        with open(output, "w", encoding="utf-8", newline="\n") as handle:
+            reporters.write(fmt.value, doc, handle, lang.value, color=color)
+    except OSError as exc:
+        raise UsageError(f"cannot write the report: {exc.strerror}", file=str(output)) from exc
 
 
 def _exit_code(doc: dict[str, Any]) -> int:

@@ -7,7 +7,7 @@ others' results. Nothing here imports boto3, cfn-lint or jinja2.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -34,9 +34,12 @@ def _error(exc: InputError, path: str) -> dict[str, Any]:
     return {"file": exc.file or path, "kind": exc.kind, "line": exc.line, "message": exc.message}
 
 
-def inventory(paths: Sequence[str]) -> TemplateBatch:
-    """Load every template under ``paths`` into resources; record unreadable and skipped inputs."""
-    batch = TemplateBatch()
+def iter_templates(paths: Sequence[str], batch: TemplateBatch) -> Iterator[tuple[Template, list[Resource]]]:
+    """Yield each readable template under ``paths`` with its linked resources (facts computed).
+
+    Unreadable and skipped inputs are recorded in ``batch`` instead. One template at a time, so a
+    caller that keeps only findings holds one template's resources in memory, not the batch's.
+    """
     files, missing = discover(list(paths))
     for path, problem in missing:
         batch.errors.append({"file": path, "kind": "io", "line": None, "message": problem})
@@ -56,6 +59,13 @@ def inventory(paths: Sequence[str]) -> TemplateBatch:
         # Relations and facts are per template: resources in different files never link.
         graph.link(resources)
         facts.compute(resources)
+        yield template, resources
+
+
+def inventory(paths: Sequence[str]) -> TemplateBatch:
+    """Load every template under ``paths`` into resources; record unreadable and skipped inputs."""
+    batch = TemplateBatch()
+    for template, resources in iter_templates(paths, batch):
         batch.templates.append(template)
         batch.resources.extend(resources)
     return batch
@@ -76,13 +86,17 @@ def scan_templates(
     started = datetime.now(UTC)
     if rules is None:
         rules = select_rules(load_rules(rules_dirs), select, ignore)
-    batch = inventory(paths)
-    findings = engine.evaluate(batch.resources, rules, lang=lang, source="template")
+    batch = TemplateBatch()
+    findings: list[engine.Finding] = []
+    inputs: list[dict[str, str]] = []
+    for template, resources in iter_templates(paths, batch):
+        findings.extend(engine.evaluate(resources, rules, lang=lang, source="template"))
+        inputs.append({"path": template.path, "sha256": template.sha256})
     doc = engine.build_review(
         findings=findings,
         rules=rules,
         source="template",
-        inputs=[{"path": t.path, "sha256": t.sha256} for t in batch.templates],
+        inputs=inputs,
         errors=batch.errors,
         skipped=batch.skipped,
         lang=lang,
@@ -93,7 +107,7 @@ def scan_templates(
     if cfn_lint:
         from walens.validity import validate  # imports cfn-lint: only when asked
 
-        doc["validity"] = validate([t.path for t in batch.templates if t.path != "<stdin>"])
+        doc["validity"] = validate([i["path"] for i in inputs if i["path"] != "<stdin>"])
         # A template CloudFormation would reject fails the gate like a high finding (cfn-lint's E rules);
         # warnings and informational matches are reported only.
         if fail_on != "never" and any(v["level"] == "error" for v in doc["validity"]):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Any, TextIO
 
 from walens.errors import UsageError
 
@@ -19,3 +19,18 @@ def render(fmt: str, doc: dict[str, Any], lang: str = "en", color: bool = False)
     module = importlib.import_module(f"walens.reporters.{_MODULES[fmt]}")
     text: str = module.render(doc, lang, color=color)
     return text
+
+
+def write(fmt: str, doc: dict[str, Any], handle: TextIO, lang: str = "en", color: bool = False) -> None:
+    """Render ``doc`` into ``handle``, streaming when the format can (JSON), with a final newline."""
+    if fmt not in _MODULES:
+        raise UsageError(f"unknown report format {fmt!r} (choose one of {', '.join(FORMATS)})")
+    module = importlib.import_module(f"walens.reporters.{_MODULES[fmt]}")
+    last = ""
+    pieces = module.chunks(doc, lang, color=color) if hasattr(module, "chunks") else [module.render(doc, lang, color=color)]
+    for piece in pieces:
+        if piece:
+            handle.write(piece)
+            last = piece
+    if not last.endswith("\n"):
+        handle.write("\n")
