@@ -83,9 +83,9 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False) -> str
     paint = _Painter(color)
     tool = doc.get("tool") or {}
     inputs = (doc.get("scan") or {}).get("inputs") or []
-    out = [f"walens {_clean(tool.get('version', ''))} — {t('report_title')}: "
-           f"{len(inputs)} {t('source_template') if (doc.get('scan') or {}).get('source', 'template') == 'template' else t('source_account')}",
-           ""]
+    scope = (t("scope_templates", count=len(inputs)) if (doc.get("scan") or {}).get("source", "template") == "template"
+             else f"{len(inputs)} {t('source_account')}")
+    out = [f"walens {_clean(tool.get('version', ''))} — {t('report_title')}: {scope}", ""]
     out += _summary(doc, t, paint)
 
     failing = sorted(with_status(doc, "fail"), key=lambda f: (location_key(f), severity_rank(f.get("severity")),
