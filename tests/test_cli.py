@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -159,3 +160,56 @@ def test_rules_list_show_and_lens_in_both_languages() -> None:
 def test_version() -> None:
     proc = walens("--version")
     assert proc.returncode == 0 and proc.stdout.startswith("walens ")
+
+
+def test_lens_lists_all_38_by_pillar_and_question_with_tier_check_rules_and_question() -> None:
+    from walens import lens
+    from walens.rules import load_rules
+
+    rules_by_choice: dict[str, list[str]] = {}
+    for rule in sorted(load_rules(), key=lambda r: r.id):
+        rules_by_choice.setdefault(rule.lens_choice, []).append(rule.id)
+    proc = walens("lens")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    rows = [ln.split() for ln in lines if ln.startswith("    ") and not ln.startswith("     ")]
+    assert [(r[0], r[1], r[2]) for r in rows] == [(bp.id, bp.tier.value, bp.check.value) for bp in lens.BEST_PRACTICES]
+    # Pillar headings, then questions, in WA Tool order.
+    headings = [ln for ln in lines if ln and not ln.startswith(" ")][2:]
+    lacking = [bp.id for bp in lens.BEST_PRACTICES if bp.check in ("AUTO", "PARTIAL") and bp.id not in rules_by_choice]
+    if lacking:  # said at the end, never silently
+        assert headings.pop() == f"AUTO/PARTIAL best practices without a rule: {', '.join(lacking)}"
+    assert headings == [p.title.en for p in lens.PILLARS]
+    assert [ln.split("  ")[1].strip() for ln in lines if ln.startswith("  ") and not ln.startswith("   ")] == [
+        q.label for q in lens.QUESTIONS]
+    text = proc.stdout
+    for bp in lens.BEST_PRACTICES:
+        block = re.split(r"\n {0,4}\S", text.split(f"\n    {bp.id} ", 1)[1], maxsplit=1)[0]
+        ids = rules_by_choice.get(bp.id)
+        assert f"Rules: {', '.join(ids) if ids else 'none yet'}" in block
+        assert (bp.manual_question is not None) == ("Question to ask:" in block), bp.id
+        if bp.manual_question is not None:
+            assert f"Question to ask: {bp.manual_question.en}" in block
+    ja = walens("lens", "--lang", "ja").stdout
+    assert ja.count("確認する質問: ") == sum(bp.manual_question is not None for bp in lens.BEST_PRACTICES) == 31
+    assert "ベストプラクティス 38 件" in ja and "運用上の優秀性" in ja and "ログ出力とその保持を最適化する" in ja
+    practices = json.loads(walens("lens", "--format", "json", "--lang", "ja").stdout)
+    assert [p["choice"] for p in practices] == [bp.id for bp in lens.BEST_PRACTICES]
+    for p in practices:
+        bp = lens.choice(p["choice"])
+        assert (p["tier"], p["check"], p["question_label"]) == (bp.tier, bp.check, lens.question(bp.question).label)
+        assert p["rules"] == rules_by_choice.get(bp.id, [])
+        assert p["manual_question"] == (bp.manual_question.ja if bp.manual_question else None)
+
+
+def test_lens_shows_custom_rules(tmp_path: Path) -> None:
+    from walens.rules import builtin_root
+
+    source = builtin_root().joinpath("cost_optimization", "COST001.yaml").read_text(encoding="utf-8")
+    custom = source.replace("id: COST001", "id: CUSTOM901").replace("cost_cost_q1_a2", "cost_cost_q1_a4")
+    custom = custom.replace("name: ", "name: custom-", 1)
+    (tmp_path / "CUSTOM901.yaml").write_text(custom, encoding="utf-8")
+    proc = walens("lens", "--format", "json", "--rules-dir", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    practices = {p["choice"]: p for p in json.loads(proc.stdout)}
+    assert "CUSTOM901" in practices["cost_cost_q1_a4"]["rules"]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from walens import engine
+from walens import engine, lens
 from walens.errors import UsageError
 from walens.model import Location, Resource, Unknown
 from walens.rules import Rule, parse_rule
@@ -245,8 +245,9 @@ def test_lens_coverage_statuses() -> None:
                 finding("a_na_only", "not_assessed"), finding("m_pass", "pass"), finding("p_pass", "pass"),
                 finding("h_fail", "fail")]
     coverage = engine.lens_coverage(findings, [rule()], PRACTICES)
+    # a_none: no rule of it ran, so nothing shows it does not apply (walens.lens.assess).
     assert {c["choice"]: c["status"] for c in coverage} == {
-        "a_fail": "risk", "a_pass": "evidenced", "a_none": "not_applicable", "a_na_only": "needs_answer",
+        "a_fail": "risk", "a_pass": "evidenced", "a_none": "needs_answer", "a_na_only": "needs_answer",
         "m_pass": "needs_answer", "p_none": "needs_answer", "p_pass": "evidenced", "h_fail": "risk",
         "m_none": "needs_answer"}
     assert all(c["answer"] is None for c in coverage)
@@ -257,11 +258,23 @@ def test_lens_coverage_covers_all_38_practices_with_their_rules() -> None:
     doc = review(engine.evaluate([fn("Big", MemorySize=2048)], [r]), [r])
     assert len(doc["lens"]) == 38
     by_choice = {c["choice"]: c for c in doc["lens"]}
+    ask = lens.choice("cost_cost_q1_a3").manual_question
     assert by_choice["cost_cost_q1_a3"] == {"choice": "cost_cost_q1_a3", "question": "cost_q1",
-                                            "pillar": "costOptimization", "status": "risk",
-                                            "rules": ["COST901"], "answer": None}
+                                            "pillar": "costOptimization", "tier": "G", "check": "PARTIAL",
+                                            "status": "risk", "rules": ["COST901"], "results": {"fail": 1},
+                                            "failing_rules": ["COST901"], "ask": {"en": ask.en, "ja": ask.ja},
+                                            "answer": None}
     assert by_choice["ops_ops_q1_a2"]["status"] == "needs_answer"  # MANUAL
-    assert by_choice["rel_rel_q1_a1"]["status"] == "not_applicable"  # AUTO, no rule applied
+    assert by_choice["rel_rel_q1_a1"]["status"] == "needs_answer"  # AUTO, but none of its rules ran
+    assert by_choice["rel_rel_q1_a1"]["ask"]["en"] == lens.UNCHECKED_QUESTION.en
+    r2 = rule("REL901", pillar="reliability", lens={"question": "rel_q1", "choice": "rel_rel_q1_a1"})
+    doc = review(engine.evaluate([fn("Big", MemorySize=2048)], [r, r2]), [r, r2])
+    by_choice = {c["choice"]: c for c in doc["lens"]}
+    assert by_choice["rel_rel_q1_a1"]["status"] == "risk"
+    r2 = rule("REL901", pillar="reliability", lens={"question": "rel_q1", "choice": "rel_rel_q1_a1"}, when="Properties.Nope")
+    doc = review(engine.evaluate([fn("Big", MemorySize=2048)], [r, r2]), [r, r2])
+    by_choice = {c["choice"]: c for c in doc["lens"]}
+    assert (by_choice["rel_rel_q1_a1"]["status"], by_choice["rel_rel_q1_a1"]["ask"]) == ("not_applicable", None)
 
 
 def test_message_argument_that_cannot_evaluate_renders_as_unknown() -> None:

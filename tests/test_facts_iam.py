@@ -1,4 +1,4 @@
-"""The lambda_vpc_guardrail fact on policy documents, exact results."""
+"""IAM facts: lambda_vpc_guardrail, broad_permissions, lambda_role, public_statements (exact results)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from walens.facts import iam
-from walens.model import Resource
+from walens.model import Resource, Unknown
 
 BOTH = ["lambda:CreateFunction", "lambda:UpdateFunctionConfiguration"]
 
@@ -21,7 +21,8 @@ def deny(condition: dict[str, Any], action: Any = BOTH, sid: str | None = "Guard
 
 
 def result(**overrides: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"present": True, "denies_create": True, "denies_update": True, "null_check": False,
+    out: dict[str, Any] = {"present": True, "denies_create": True, "denies_update": True, "allow_based": False,
+                           "null_check": False,
                            "allowed_set_check": False, "requires_vpc": False, "wrong_operator": [],
                            "undone_by_allow": [], "problems": [], "correct": True}
     out.update(overrides)
@@ -46,23 +47,59 @@ CASES: list[tuple[str, Any, dict[str, Any] | None]] = [
      result(denies_update=False, null_check=True, requires_vpc=True,
             problems=["deny-missing-update-function-configuration"])),
     ("for-all-values", {"Statement": [deny({"ForAllValues:StringNotEquals": {"lambda:SubnetIds": ["subnet-1"]}})]},
-     result(wrong_operator=["Guard: ForAllValues:StringNotEquals lambda:SubnetIds"],
-            problems=["no-enforcing-condition", "wrong-operator"])),
-    ("string-equals-on-deny", {"Statement": [deny({"StringEquals": {"lambda:VpcIds": ["vpc-1"]}}, sid=None)]},
-     result(wrong_operator=["Statement[0]: StringEquals lambda:VpcIds"],
-            problems=["no-enforcing-condition", "wrong-operator"])),
+     result(denies_create=False, denies_update=False,
+            wrong_operator=["Guard: ForAllValues with a negated operator lets mixed subnet or security group "
+                            "lists through"],
+            problems=["deny-missing-create-function", "deny-missing-update-function-configuration",
+                      "no-enforcing-condition", "wrong-operator"])),
+    # ForAllValues:StringEquals on a Deny is vacuously true without a VPC: a botched allow-list.
+    ("for-all-string-equals-on-deny",
+     {"Statement": [deny({"ForAllValues:StringEquals": {"lambda:VpcIds": ["vpc-1"]}}, sid=None)]},
+     result(denies_create=False, denies_update=False,
+            wrong_operator=["Statement[0]: ForAllValues:StringEquals on a Deny is also true when the function "
+                            "has no VPC"],
+            problems=["deny-missing-create-function", "deny-missing-update-function-configuration",
+                      "no-enforcing-condition", "wrong-operator"])),
+    # A Deny of listed VPCs on its own is a deny-list, not a "require a VPC" guardrail.
+    ("deny-list-alone", {"Statement": [deny({"StringEquals": {"lambda:VpcIds": ["vpc-1"]}})]}, None),
+    # ... and beside an enforcing statement it is an accepted extra restriction.
+    ("deny-list-beside-null", {"Statement": [NULL_DENY, deny({"StringEquals": {"lambda:VpcIds": ["vpc-1"]}})]},
+     result(null_check=True, requires_vpc=True)),
     ("null-false", {"Statement": [deny({"Null": {"lambda:VpcIds": False}})]},
-     result(wrong_operator=["Guard: Null lambda:VpcIds false"], problems=["no-enforcing-condition", "wrong-operator"])),
-    ("undone-by-allow", {"Statement": [
+     result(denies_create=False, denies_update=False,
+            wrong_operator=["Guard: Null false denies the functions that have a VPC"],
+            problems=["deny-missing-create-function", "deny-missing-update-function-configuration",
+                      "no-enforcing-condition", "wrong-operator"])),
+    # Null false next to an allowed set scopes the check to functions that have a VPC: correct.
+    ("null-false-with-allowed-set",
+     {"Statement": [deny({"ForAnyValue:StringNotEquals": {"lambda:SubnetIds": ["subnet-1"]},
+                          "Null": {"lambda:SubnetIds": "false"}})]},
+     result(allowed_set_check=True)),
+    # An explicit Deny cannot be undone by an Allow, whatever its condition.
+    ("deny-with-allows", {"Statement": [
         NULL_DENY,
         {"Sid": "Escape", "Effect": "Allow", "Action": "lambda:*", "Resource": "*",
          "Condition": {"Null": {"lambda:VpcIds": "true"}}},
-        {"Effect": "Allow", "Action": ["lambda:UpdateFunctionConfiguration"], "Resource": "*",
-         "Condition": {"StringNotEquals": {"lambda:VpcIds": "vpc-1"}}},
-        {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*",
-         "Condition": {"Null": {"lambda:VpcIds": "true"}}},
-    ]}, result(null_check=True, requires_vpc=True, undone_by_allow=["Escape", "Statement[2]"],
-               problems=["undone-by-allow"])),
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+    ]}, result(null_check=True, requires_vpc=True)),
+    # An Allow-based guardrail is undone by an Allow without its condition.
+    ("allow-based-undone", {"Statement": [
+        {"Sid": "OnlyInVpc", "Effect": "Allow", "Action": BOTH, "Resource": "*",
+         "Condition": {"Null": {"lambda:VpcIds": "false"}}},
+        {"Sid": "Escape", "Effect": "Allow", "Action": "lambda:*", "Resource": "*"},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+    ]}, result(denies_create=False, denies_update=False, allow_based=True, requires_vpc=True,
+               undone_by_allow=["Escape"], problems=["undone-by-allow"])),
+    ("allow-based-alone", {"Statement": [{"Effect": "Allow", "Action": BOTH, "Resource": "*",
+                                          "Condition": {"StringEquals": {"lambda:VpcIds": ["vpc-1"]}}}]},
+     result(denies_create=False, denies_update=False, allow_based=True, requires_vpc=True)),
+    # An Allow that grants functions without a VPC, with nothing denying them.
+    ("allow-without-vpc", {"Statement": [{"Sid": "Open", "Effect": "Allow", "Action": BOTH, "Resource": "*",
+                                          "Condition": {"Null": {"lambda:VpcIds": "true"}}}]},
+     result(denies_create=False, denies_update=False,
+            wrong_operator=["Open: an Allow that grants functions without a VPC or outside the allowed set"],
+            problems=["deny-missing-create-function", "deny-missing-update-function-configuration",
+                      "no-enforcing-condition", "wrong-operator"])),
     # NotAction: everything but reads is denied, so create and update are covered.
     ("not-action", {"Statement": [deny({"Null": {"lambda:VpcIds": "true"}}, action=["lambda:Get*", "lambda:List*"],
                                        key="NotAction")]}, result(null_check=True, requires_vpc=True)),
@@ -76,11 +113,6 @@ CASES: list[tuple[str, Any, dict[str, Any] | None]] = [
     ("wildcard-create-only", {"Statement": [deny({"Null": {"LAMBDA:VpcIds": "true"}}, action=["lambda:Create*"])]},
      result(denies_update=False, null_check=True, requires_vpc=True,
             problems=["deny-missing-update-function-configuration"])),
-    ("condition-on-allow-only", {"Statement": [{"Effect": "Allow", "Action": BOTH, "Resource": "*",
-                                                "Condition": {"StringEquals": {"lambda:VpcIds": ["vpc-1"]}}}]},
-     result(denies_create=False, denies_update=False,
-            problems=["deny-missing-create-function", "deny-missing-update-function-configuration",
-                      "no-enforcing-condition"])),
     ("unrelated", {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
                                   "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-1"}}}]}, None),
     ("json-text", json.dumps({"Statement": [NULL_DENY]}), result(null_check=True, requires_vpc=True)),
@@ -115,3 +147,97 @@ def test_guardrail_on_each_resource_type() -> None:
     tag_policy = _resource("AWS::Organizations::Policy", {"Type": "TAG_POLICY", "Content": doc})
     assert iam.lambda_vpc_guardrail(tag_policy, []) is None
     assert iam.lambda_vpc_guardrail(_resource("AWS::IAM::Role", {}), []) is None
+
+
+def test_role_guardrail_undone_by_attached_policies() -> None:
+    allow_based = {"Statement": [{"Effect": "Allow", "Action": BOTH, "Resource": "*",
+                                  "Condition": {"Null": {"lambda:VpcIds": "false"}}}]}
+    role = _resource("AWS::IAM::Role", {
+        "Policies": [{"PolicyName": "guard", "PolicyDocument": allow_based}],
+        "ManagedPolicyArns": ["arn:aws:iam::aws:policy/AWSLambda_FullAccess",
+                              "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"]})
+    role.related["policies"] = [{"id": "Extra", "type": "AWS::IAM::Policy", "Properties": {
+        "PolicyDocument": {"Statement": [{"Sid": "More", "Effect": "Allow", "Action": "lambda:Update*",
+                                          "Resource": "*"}]}}}]
+    got = iam.lambda_vpc_guardrail(role, [])
+    assert got is not None
+    assert got["undone_by_allow"] == ["More", "managed policy AWSLambda_FullAccess"]
+    assert got["problems"] == ["undone-by-allow"]
+
+
+def _role(**props: Any) -> Resource:
+    trust = {"Statement": [{"Effect": "Allow", "Principal": {"Service": ["lambda.amazonaws.com"]},
+                            "Action": "sts:AssumeRole"}]}
+    return _resource("AWS::IAM::Role", {"AssumeRolePolicyDocument": trust, **props})
+
+
+def test_managed_policy_name() -> None:
+    assert iam.managed_policy_name("arn:{{AWS::Partition}}:iam::aws:policy/service-role/AWSLambdaRole") == "AWSLambdaRole"
+    assert iam.managed_policy_name("arn:aws:iam::aws:policy/AmazonS3FullAccess") == "AmazonS3FullAccess"
+    assert iam.managed_policy_name("arn:aws:iam::111122223333:policy/AdministratorAccess") is None
+    assert iam.managed_policy_name({"Ref": "X"}) is None
+
+
+def test_lambda_role() -> None:
+    assert iam.lambda_role(_role(), []) is True
+    edge = _resource("AWS::IAM::Role", {"AssumeRolePolicyDocument": {"Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "edgelambda.{{AWS::URLSuffix}}"}, "Action": "sts:AssumeRole"}]}})
+    assert iam.lambda_role(edge, []) is True
+    other = _resource("AWS::IAM::Role", {"AssumeRolePolicyDocument": {"Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]}})
+    assert iam.lambda_role(other, []) is False
+    unknown = Unknown("parameter Trust has no default")
+    assert iam.lambda_role(_resource("AWS::IAM::Role", {"AssumeRolePolicyDocument": unknown}), []) == unknown
+
+
+def test_broad_permissions() -> None:
+    role = _role(
+        Policies=[{"PolicyName": "app", "PolicyDocument": {"Statement": [
+            {"Effect": "Allow", "Action": ["dynamodb:*", "s3:GetObject"], "Resource": "*"},
+            {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "*", "Resource": "*"},
+            {"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"},
+        ]}}],
+        ManagedPolicyArns=["arn:aws:iam::aws:policy/AmazonSQSFullAccess", "arn:aws:iam::aws:policy/AmazonSQSFullAccess",
+                           "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+                           "arn:aws:iam::aws:policy/PowerUserAccess"])
+    role.related["policies"] = [{"id": "Attached", "type": "AWS::IAM::ManagedPolicy",
+                                 "Properties": {"PolicyDocument": json.dumps(
+                                     {"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}})}}]
+    assert iam.broad_permissions(role, []) == [
+        "dynamodb:* (app)", "NotAction (app)", "* (Attached)", "AmazonSQSFullAccess", "PowerUserAccess"]
+    assert iam.broad_permissions(_role(ManagedPolicyArns=[
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]), []) == []
+    unknown = Unknown("Fn::If: condition X cannot be decided from parameter defaults")
+    assert iam.broad_permissions(_role(ManagedPolicyArns=[unknown]), []) == unknown
+
+
+@pytest.mark.parametrize(("rtype", "props", "expected"), [
+    ("AWS::SQS::QueuePolicy", {"PolicyDocument": {"Statement": [
+        {"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "sqs:ReceiveMessage", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:SourceAccount": "*"}}},
+        {"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*",
+         "Condition": {"ArnLike": {"AWS:SourceArn": "arn:aws:sns:us-east-1:111122223333:t"}}},
+        {"Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": "*"},
+    ]}}, ["Open", "Statement[1]"]),
+    ("AWS::S3::BucketPolicy", {"PolicyDocument": {"Statement": {
+        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*",
+        "Condition": {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}}}}, ["Statement[0]"]),
+    ("AWS::Events::EventBusPolicy", {"StatementId": "legacy", "Action": "events:PutEvents", "Principal": "*"},
+     ["legacy"]),
+    ("AWS::Events::EventBusPolicy", {"StatementId": "org", "Action": "events:PutEvents", "Principal": "*",
+                                     "Condition": {"Type": "StringEquals", "Key": "aws:PrincipalOrgID",
+                                                   "Value": "o-1"}}, []),
+    ("AWS::Events::EventBus", {"Name": "bus"}, []),
+])
+def test_public_statements(rtype: str, props: dict[str, Any], expected: list[str]) -> None:
+    assert iam.public_statements(_resource(rtype, props), []) == expected
+
+
+def test_public_statements_unknown() -> None:
+    unknown = Unknown("parameter P has no default")
+    assert iam.public_statements(_resource("AWS::SNS::TopicPolicy", {"PolicyDocument": unknown}), []) == unknown
+    doc = {"Statement": [{"Effect": "Allow", "Principal": unknown, "Action": "sns:Publish", "Resource": "*"}]}
+    assert iam.public_statements(_resource("AWS::SNS::TopicPolicy", {"PolicyDocument": doc}), []) == unknown

@@ -101,12 +101,12 @@ def test_pillars_equal_lens_md_and_model(md: str) -> None:
 
 
 def test_every_label_present_in_en_and_ja() -> None:
-    texts = [lens.LENS_TITLE]
+    texts = [lens.LENS_TITLE, lens.UNDECIDED_QUESTION, lens.UNCHECKED_QUESTION]
     texts += [p.title for p in lens.PILLARS]
     texts += [t for q in lens.QUESTIONS for t in (q.title, q.description, q.none_choice.title)]
     texts += [t for bp in lens.BEST_PRACTICES for t in (bp.title, bp.gist)]
     texts += [bp.manual_question for bp in lens.BEST_PRACTICES if bp.manual_question]
-    assert len(texts) == 1 + 5 + 27 + 76 + 31
+    assert len(texts) == 3 + 5 + 27 + 76 + 31
     for t in texts:
         assert t.en.strip() and t.ja.strip(), t
         # Japanese text contains at least one kana or kanji; English none.
@@ -125,6 +125,61 @@ def test_manual_question_exactly_for_non_auto_practices() -> None:
         if bp.manual_question:
             assert bp.manual_question.en.endswith("?")
             assert bp.manual_question.ja.endswith("?")
+
+
+# ---- coverage: where a review leaves each best practice --------------------------------------------
+
+C = lens.Coverage
+
+
+@pytest.mark.parametrize(("check", "results", "rules_run", "want"), [
+    # A failing rule is a risk whatever the kind; the rest of a non-AUTO practice still needs an answer.
+    ("AUTO", {"fail": 1, "pass": 3}, 1, (C.RISK, None)),
+    ("PARTIAL", {"fail": 1}, 1, (C.RISK, "manual")),
+    ("HINT", {"fail": 2}, 1, (C.RISK, "manual")),
+    # Passes evidence AUTO and PARTIAL practices; a PARTIAL one still asks about the rest.
+    ("AUTO", {"pass": 2, "not_assessed": 1}, 2, (C.EVIDENCED, None)),
+    ("AUTO", {"suppressed": 1}, 1, (C.EVIDENCED, None)),
+    ("PARTIAL", {"pass": 1}, 1, (C.EVIDENCED, "manual")),
+    # A heuristic that passes, or a manual practice, is no evidence.
+    ("HINT", {"pass": 5}, 1, (C.NEEDS_ANSWER, "manual")),
+    ("MANUAL", {}, 0, (C.NEEDS_ANSWER, "manual")),
+    # Only not-assessed results: configuration could not settle it.
+    ("AUTO", {"not_assessed": 2}, 1, (C.NEEDS_ANSWER, "undecided")),
+    ("PARTIAL", {"not_assessed": 2}, 1, (C.NEEDS_ANSWER, "manual")),
+    # No rule of it ran (none exists, or --select left none): nobody looked, so it is not "not applicable".
+    ("AUTO", {}, 0, (C.NEEDS_ANSWER, "unchecked")),
+    ("PARTIAL", {}, 0, (C.NEEDS_ANSWER, "manual")),
+    # Its rules ran and none applied to any resource.
+    ("AUTO", {}, 3, (C.NOT_APPLICABLE, None)),
+    ("PARTIAL", {}, 1, (C.NOT_APPLICABLE, None)),
+])
+def test_assess(check: str, results: dict[str, int], rules_run: int, want: tuple[lens.Coverage, str | None]) -> None:
+    assert lens.assess(check, results, rules_run) == want
+
+
+def test_question_to_ask() -> None:
+    partial = lens.choice("cost_cost_q1_a3")
+    auto = lens.choice("cost_cost_q1_a2")
+    assert lens.question_to_ask(partial, "manual") == partial.manual_question
+    assert lens.question_to_ask(auto, "undecided") == lens.UNDECIDED_QUESTION
+    assert lens.question_to_ask(auto, "unchecked") == lens.UNCHECKED_QUESTION
+    assert lens.question_to_ask(auto, None) is None
+    assert [c.value for c in lens.Coverage] == ["risk", "evidenced", "needs_answer", "not_applicable"]
+
+
+def test_every_best_practice_is_listed_and_every_auto_or_partial_one_has_a_rule() -> None:
+    """Done means (issue 4): all 38 shown by `walens lens`; each AUTO/PARTIAL practice evidenced by a rule."""
+    from walens.rules import load_rules
+
+    rules = load_rules()
+    assert len(lens.BEST_PRACTICES) == 38
+    with_rules = {r.lens_choice for r in rules}
+    assert with_rules <= {bp.id for bp in lens.BEST_PRACTICES}
+    lacking = [f"{bp.id} ({bp.check}, {lens.question(bp.question).label}: {bp.title.en})"
+               for bp in lens.BEST_PRACTICES
+               if bp.check in (lens.Check.AUTO, lens.Check.PARTIAL) and bp.id not in with_rules]
+    assert lacking == [], "AUTO/PARTIAL best practices without a rule:\n  " + "\n  ".join(lacking)
 
 
 def test_question_pillar_and_choice_prefixes_agree() -> None:

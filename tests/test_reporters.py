@@ -21,7 +21,7 @@ from walens.reporters.markdown import LIMIT
 HERE = Path(__file__).resolve().parent / "fixtures" / "reporters"
 SNAPSHOTS = HERE / "snapshots"
 MESSAGES = Path(__file__).resolve().parents[1] / "walens" / "reports_templates" / "messages"
-EXT = {"console": "txt", "json": "json", "markdown": "md", "html": "html", "sarif": "sarif"}
+EXT = {"console": "txt", "json": "json", "markdown": "md", "html": "html", "sarif": "sarif", "junit": "xml"}
 UPDATE = os.environ.get("WALENS_UPDATE_SNAPSHOTS") == "1"
 
 PAYLOADS = (
@@ -313,3 +313,82 @@ def test_json_review_has_one_finding_per_line() -> None:
     findings = sample()["findings"]
     lines = [line for line in out.splitlines() if line.startswith('    {"rule_id"')]
     assert len(lines) == len(findings) > 0
+
+
+# ---- lens coverage --------------------------------------------------------------------------------
+
+def test_console_summarises_lens_coverage_in_one_line() -> None:
+    doc = sample()
+    counts = {s: sum(e["status"] == s for e in doc["lens"]) for s in ("risk", "evidenced", "needs_answer",
+                                                                        "not_applicable")}
+    assert counts == {"risk": 9, "evidenced": 1, "needs_answer": 24, "not_applicable": 4}
+    en = render("console", doc, "en").splitlines()
+    assert "Lens coverage (38 best practices): 9 risk found, 1 evidenced, 24 need an answer, 4 not applicable" in en
+    ja = render("console", doc, "ja").splitlines()
+    assert "レンズの対応状況 (ベストプラクティス 38 件): リスクあり 9、対応済み 1、要回答 24、該当なし 4" in ja
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_markdown_coverage_table_lists_every_practice_under_its_pillar_and_question(lang: str) -> None:
+    from walens import lens
+
+    doc = sample()
+    out = render("markdown", doc, lang)
+    section = out.split("\n## " + ("Lens coverage" if lang == "en" else "レンズの対応状況") + "\n", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    rows = [ln for ln in section.splitlines() if ln.startswith("| ") and "\\_q" in ln]
+    assert [re.search(r"\(([a-z\\_0-9]+)\) \|", r).group(1).replace("\\", "") for r in rows] == [  # type: ignore[union-attr]
+        bp.id for bp in lens.BEST_PRACTICES]
+    assert re.findall(r"^### (.+)$", section, flags=re.M) == [p.title.get(lang) for p in lens.PILLARS]
+    assert [h.split(" — ")[0] for h in re.findall(r"^#### (.+)$", section, flags=re.M)] == [
+        q.label for q in lens.QUESTIONS]
+    by_choice = {e["choice"]: e for e in doc["lens"]}
+    for row, bp in zip(rows, lens.BEST_PRACTICES, strict=True):
+        entry = by_choice[bp.id]
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]]
+        assert len(cells) == 6
+        if entry["ask"]:
+            assert cells[5].replace("\\", "") == entry["ask"][lang].replace("\\", ""), bp.id
+        else:
+            assert cells[5] == "—"
+        if entry["status"] == "needs_answer":
+            assert entry["ask"], bp.id  # a practice that needs an answer always says what to ask
+        for rule_id in entry["failing_rules"]:
+            assert f"**{rule_id}**" in cells[4]
+    # The one-line counts sit in the summary too.
+    assert out.count("38") >= 1 and ("9 risk found" in out if lang == "en" else "リスクあり 9" in out)
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html", "console"])
+def test_review_written_before_coverage_fields_renders_the_same(fmt: str) -> None:
+    # A saved review from before entries carried tier/check/ask takes them from walens.lens.
+    doc = sample()
+    old = copy.deepcopy(doc)
+    for entry in old["lens"]:
+        for key in ("tier", "check", "results", "failing_rules", "ask"):
+            entry.pop(key)
+    for lang in ("en", "ja"):
+        new_out = render(fmt, doc, lang)
+        old_out = render(fmt, old, lang)
+        if fmt != "console":  # failing rules are bold only when the review names them
+            new_out = new_out.replace("<strong>", "").replace("</strong>", "")
+            old_out = old_out.replace("<strong>", "").replace("</strong>", "")
+            new_out = re.sub(r"\*\*([A-Z]+\d{3})\*\*", r"\1", new_out)
+        assert old_out == new_out
+
+
+def test_html_coverage_shows_tier_check_and_the_question_to_ask() -> None:
+    doc = sample()
+    out = render("html", doc, "ja")
+    section = out.split('<section id="lens">', 1)[1].split("</section>", 1)[0]
+    assert section.count("<tr>\n  <td>") == 38 and section.count("<thead>") == 9
+    for entry in doc["lens"]:
+        if entry["ask"]:
+            assert f"<td>{html_escape(entry['ask']['ja'])}</td>" in section, entry["choice"]
+    assert "<td>必須</td>" in section and "<td>一部自動</td>" in section and "<td>手動</td>" in section
+
+
+def html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text)

@@ -23,10 +23,14 @@ app = typer.Typer(
     rich_markup_mode=None,
     add_completion=False,
 )
-scan_app = typer.Typer(help="Scan templates (or, later, an AWS account).", no_args_is_help=True)
+scan_app = typer.Typer(help="Scan templates or an AWS account.", no_args_is_help=True)
 rules_app = typer.Typer(help="List and explain the rules.", no_args_is_help=True)
 app.add_typer(scan_app, name="scan")
 app.add_typer(rules_app, name="rules")
+config_app = typer.Typer(help="Show the effective configuration.", no_args_is_help=True)
+baseline_app = typer.Typer(help="Record today's findings so that only new ones fail the build.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(baseline_app, name="baseline")
 
 _state = {"debug": False}
 
@@ -37,6 +41,7 @@ class Format(StrEnum):
     markdown = "markdown"
     html = "html"
     sarif = "sarif"
+    junit = "junit"
 
 
 class Lang(StrEnum):
@@ -107,11 +112,140 @@ def _exit_code(doc: dict[str, Any]) -> int:
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")]
 LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of the report.")]
+WorkloadOpt = Annotated[
+    str | None, typer.Option("--workload", help="Workload name in the history [default: the folder of the first path].")
+]
+HistoryOpt = Annotated[
+    str | None, typer.Option("--history", help="History: a SQLite file or s3://bucket/prefix "
+                                               "[default: $XDG_DATA_HOME/walens/history.sqlite].")
+]
+
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="Configuration file (default: .walens.yml or [tool.walens] in "
+                                               "pyproject.toml, found walking up to the repository root).")
+]
+
+
+def _config(config: Path | None, **flags: Any) -> Any:
+    """The configuration file's values with the flags given on the command line on top."""
+    from walens.config import load_config
+
+    return load_config(str(config) if config is not None else None).with_flags(**flags)
+
+
+def _default_paths(paths: list[str] | None, cfg: Any) -> list[str]:
+    """No PATH: the repository root (the configuration's include/exclude then choose the files)."""
+    if paths:
+        return paths
+    rel = os.path.relpath(cfg.root)
+    return [rel if not rel.startswith("..") else cfg.root]
+
+
+def _github(doc: dict[str, Any], fmt: Format, lang: str, output: Path | None) -> None:
+    """Inside GitHub Actions: annotations on the failing lines, and the Markdown summary of the job."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        return
+    from walens import github
+
+    # Workflow commands are read from the step's output; keep a machine-readable report on stdout clean.
+    stream = sys.stdout if output is not None or fmt in (Format.console, Format.markdown) else sys.stderr
+    github.annotate(doc, stream, lang)
+    stream.flush()
+    github.write_step_summary(doc, lang)
 
 
 @scan_app.command("template")
 def scan_template(
-    paths: Annotated[list[str], typer.Argument(help="Template files, folders, globs, or - for stdin.")],
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Template files, folders, globs, or - for stdin (default: the repository root, "
+                            "filtered by the configuration's include/exclude)."),
+    ] = None,
+    fmt: FormatOpt = Format.console,
+    output: OutputOpt = None,
+    lang: Annotated[Lang | None, typer.Option("--lang", help="Language of the report [default: en].")] = None,
+    fail_on: Annotated[
+        FailOn | None, typer.Option("--fail-on", help="Exit 1 when a finding at or above this severity fails "
+                                                      "[default: high].")
+    ] = None,
+    select: Annotated[
+        list[str] | None, typer.Option("--select", help="Only these rule IDs/names, pillars or ChoiceIds (repeatable, or comma-separated).")
+    ] = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option("--ignore", help="Skip these rule IDs/names, pillars or ChoiceIds (repeatable, or comma-separated).")
+    ] = None,
+    rules_dir: Annotated[
+        list[Path] | None, typer.Option("--rules-dir", help="Extra rules (same schema); repeatable.")
+    ] = None,
+    cfn_lint: Annotated[
+        bool, typer.Option("--cfn-lint", help="Also run cfn-lint's schema validation on the same files.")
+    ] = False,
+    config: ConfigOpt = None,
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="Baseline file: its findings are listed but do not fail the run.")
+    ] = None,
+    report_unused_suppressions: Annotated[
+        bool, typer.Option("--report-unused-suppressions", help="List suppressions that matched nothing (and fail).")
+    ] = False,
+    changed_since: Annotated[
+        str | None, typer.Option("--changed-since", metavar="REF", help="Only templates changed since this git ref "
+                                                                       "(and uncommitted or untracked ones).")
+    ] = None,
+    save: Annotated[bool, typer.Option("--save", help="Store the review in the history (see 'walens history').")] = False,
+    workload: WorkloadOpt = None,
+    history_location: HistoryOpt = None,
+    waivers_file: Annotated[
+        Path | None, typer.Option("--waivers", help="Accepted risks file [default: the nearest .walens-waivers.yml].")
+    ] = None,
+    waivers_expiring_within: Annotated[
+        int | None, typer.Option("--waivers-expiring-within", metavar="DAYS", min=0,
+                                 help="List the waivers that expire within DAYS days.")
+    ] = None,
+) -> None:
+    """Review SAM/CloudFormation templates."""
+    from walens.pipeline import scan_templates
+
+    cfg = _config(
+        config,
+        lang=lang.value if lang else None,
+        fail_on=fail_on.value if fail_on else None,
+        select=_split(select) or None,
+        ignore=_split(ignore) or None,
+        rules_dirs=[str(p) for p in rules_dir] if rules_dir else None,
+        baseline=str(baseline) if baseline else None,
+        report_unused_suppressions=True if report_unused_suppressions else None,
+    )
+    if changed_since is not None:
+        from walens.config import changed_files
+
+        cfg.only = changed_files(changed_since, cfg.root)
+    from walens import history, waivers
+
+    scan_paths = _default_paths(paths, cfg)
+    waiver_set = waivers.load_for_scan(str(waivers_file) if waivers_file else None)
+    kept = history.prepare_scan(scan_paths, save=save, workload=workload, location=history_location)
+    doc = scan_templates(scan_paths, cfn_lint=cfn_lint, config=cfg, waivers=waiver_set,
+                         waivers_expiring_within=waivers_expiring_within, answers=kept.answers)
+    note = history.record_scan(doc, kept)
+    if note:
+        typer.echo(note, err=True)
+    _render(doc, fmt, Lang(cfg["lang"]), output)
+    _github(doc, fmt, cfg["lang"], output)
+    raise typer.Exit(_exit_code(doc))
+
+
+@scan_app.command("account")
+def scan_account(
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile (default: the standard credential chain).")] = None,
+    region: Annotated[
+        list[str] | None, typer.Option("--region", help="Region to scan (repeatable, or comma-separated; default: the profile's).")
+    ] = None,
+    all_regions: Annotated[bool, typer.Option("--all-regions", help="Scan every region the account has enabled.")] = False,
+    services: Annotated[
+        list[str] | None, typer.Option("--services", help="Only these services, e.g. lambda,apigateway (default: all).")
+    ] = None,
+    max_workers: Annotated[int, typer.Option("--max-workers", help="Concurrent API calls.", min=1, max=64)] = 8,
     fmt: FormatOpt = Format.console,
     output: OutputOpt = None,
     lang: LangOpt = Lang.en,
@@ -127,21 +261,25 @@ def scan_template(
     rules_dir: Annotated[
         list[Path] | None, typer.Option("--rules-dir", help="Extra rules (same schema); repeatable.")
     ] = None,
-    cfn_lint: Annotated[
-        bool, typer.Option("--cfn-lint", help="Also run cfn-lint's schema validation on the same files.")
-    ] = False,
 ) -> None:
-    """Review SAM/CloudFormation templates."""
-    from walens.pipeline import scan_templates
+    """Review a live AWS account, read-only (AWS_ENDPOINT_URL is respected)."""
+    from walens.pipeline import scan_account as run
+    from walens.scanners.account import progress_printer
 
-    doc = scan_templates(
-        paths,
+    if region and all_regions:
+        raise UsageError("--region and --all-regions exclude each other")
+    doc = run(
+        profile=profile,
+        regions=_split(region),
+        all_regions=all_regions,
+        services=_split(services),
+        max_workers=max_workers,
         lang=lang.value,
         fail_on=fail_on.value,
         select=_split(select),
         ignore=_split(ignore),
         rules_dirs=[str(p) for p in rules_dir or []],
-        cfn_lint=cfn_lint,
+        progress=progress_printer(),
     )
     _render(doc, fmt, lang, output)
     raise typer.Exit(_exit_code(doc))
@@ -236,43 +374,382 @@ class LensFormat(StrEnum):
 @app.command("lens")
 def lens_command(
     lang: LangOpt = Lang.en,
-    fmt: Annotated[LensFormat, typer.Option("--format", "-f")] = LensFormat.text,
+    fmt: Annotated[LensFormat, typer.Option("--format", "-f", help="Output format.")] = LensFormat.text,
+    rules_dir: Annotated[list[Path] | None, typer.Option("--rules-dir", help="Extra rules.")] = None,
 ) -> None:
-    """The 38 best practices of the Serverless Lens and the rules that evidence each."""
+    """The 38 best practices of the Serverless Lens: tier, check kind, the rules that evidence each, the question to ask."""
     from walens import lens
+    from walens.reporters._common import Labels
     from walens.rules import load_rules
 
+    rules = sorted(load_rules([str(p) for p in rules_dir or []]), key=lambda r: r.id)
     by_choice: dict[str, list[str]] = {}
-    for rule in sorted(load_rules(), key=lambda r: r.id):
+    for rule in rules:
         by_choice.setdefault(rule.lens_choice, []).append(rule.id)
+    language = lang.value
     if fmt is LensFormat.json:
         out = [
             {
                 "choice": bp.id,
                 "question": bp.question,
+                "question_label": lens.question(bp.question).label,
                 "pillar": bp.pillar,
-                "title": bp.title.get(lang.value),
+                "title": bp.title.get(language),
                 "tier": bp.tier,
                 "check": bp.check,
                 "rules": by_choice.get(bp.id, []),
-                "manual_question": bp.manual_question.get(lang.value) if bp.manual_question else None,
+                "manual_question": bp.manual_question.get(language) if bp.manual_question else None,
             }
             for bp in lens.BEST_PRACTICES
         ]
         typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
-    needs = "要回答" if lang is Lang.ja else "needs answer"
-    for q in lens.QUESTIONS:
-        typer.echo(f"\n{q.label}  {q.title.get(lang.value)}")
-        for bp in lens.BEST_PRACTICES:
-            if bp.question != q.id:
+    t = Labels(language)
+    lines = [f"{lens.LENS_TITLE.get(language)}: "
+             + t("lens_totals", count=len(lens.BEST_PRACTICES), questions=len(lens.QUESTIONS), rules=len(rules)),
+             f"{t('tier')}: " + t("list_sep").join(f"{tier} {t(f'tier_{tier}')}" for tier in lens.Tier)
+             + f"; {t('check')}: " + t("list_sep").join(f"{c} ({t(f'check_{c}')})" for c in lens.Check)]
+    for pillar in lens.PILLARS:
+        lines += ["", pillar.title.get(language)]
+        for q in lens.QUESTIONS:
+            if q.pillar != pillar.id:
                 continue
-            rules = by_choice.get(bp.id, [])
-            typer.echo(f"  [{bp.tier}] {bp.id:<16} {bp.title.get(lang.value)}")
-            if rules:
-                typer.echo(f"      rules: {', '.join(rules)}")
-            if bp.manual_question and (bp.check != "AUTO" or not rules):
-                typer.echo(f"      {needs}: {bp.manual_question.get(lang.value)}")
+            lines.append(f"  {q.label}  {q.title.get(language)}")
+            for bp in lens.by_question()[q.id]:
+                ids = by_choice.get(bp.id, [])
+                lines.append(f"    {bp.id:<16} {bp.tier} {bp.check:<7}  {bp.title.get(language)}")
+                lines.append(f"      {t('rules')}: {', '.join(ids) if ids else t('lens_no_rules')}")
+                if bp.manual_question is not None:
+                    lines.append(f"      {t('lens_ask')}: {bp.manual_question.get(language)}")
+    missing = [bp.id for bp in lens.BEST_PRACTICES
+               if bp.check in (lens.Check.AUTO, lens.Check.PARTIAL) and not by_choice.get(bp.id)]
+    if missing:
+        lines += ["", t("lens_missing_rules", ids=", ".join(missing))]
+    typer.echo("\n".join(lines))
+
+
+class ShowFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@config_app.command("show")
+def config_show(
+    config: ConfigOpt = None,
+    fmt: Annotated[ShowFormat, typer.Option("--format", "-f", help="Output format.")] = ShowFormat.text,
+    lang: Annotated[Lang | None, typer.Option("--lang", help="Language of the report.")] = None,
+    fail_on: Annotated[FailOn | None, typer.Option("--fail-on", help="As on 'scan template'.")] = None,
+    select: Annotated[list[str] | None, typer.Option("--select", help="As on 'scan template'.")] = None,
+    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="As on 'scan template'.")] = None,
+    rules_dir: Annotated[list[Path] | None, typer.Option("--rules-dir", help="As on 'scan template'.")] = None,
+    baseline: Annotated[Path | None, typer.Option("--baseline", help="As on 'scan template'.")] = None,
+) -> None:
+    """Print the effective configuration and where each value came from (default, the file, or a flag)."""
+    from walens.config import resolve_rules
+    from walens.rules import load_rules
+
+    cfg = _config(
+        config,
+        lang=lang.value if lang else None,
+        fail_on=fail_on.value if fail_on else None,
+        select=_split(select) or None,
+        ignore=_split(ignore) or None,
+        rules_dirs=[str(p) for p in rules_dir] if rules_dir else None,
+        baseline=str(baseline) if baseline else None,
+    )
+    rules = resolve_rules(cfg, load_rules(cfg["rules_dirs"]))  # validates every rule ID the file names
+    shown = cfg.show()
+    shown["rules"] = sorted(r.id for r in rules)
+    if fmt is ShowFormat.json:
+        typer.echo(json.dumps(shown, ensure_ascii=False, indent=2))
+        return
+    lines = [f"# configuration file: {shown['config_file'] or '(none found)'}",
+             f"# repository root: {shown['root']}"]
+    for key, item in shown["values"].items():
+        value = json.dumps(item["value"], ensure_ascii=False)
+        lines.append(f"{key}: {value}  # {item['source']}")
+    lines.append(f"# {len(rules)} rules run: {', '.join(shown['rules'])}")
+    typer.echo("\n".join(lines))
+
+
+def _baseline_scan(paths: list[str] | None, config: Path | None, baseline: str | None) -> tuple[Any, dict[str, Any]]:
+    from walens.pipeline import scan_templates
+
+    cfg = _config(config, baseline=baseline, fail_on="never")
+    if baseline is None:
+        cfg.values["baseline"] = None  # create: record everything, whatever the configuration names
+    doc = scan_templates(_default_paths(paths, cfg), config=cfg)
+    if doc.get("errors"):
+        for e in doc["errors"]:
+            where = f"{e.get('file')}:{e['line']}" if e.get("line") else str(e.get("file"))
+            sys.stderr.write(f"walens: {where}: {e.get('message')}\n")
+    return cfg, doc
+
+
+@baseline_app.command("create")
+def baseline_create(
+    paths: Annotated[list[str] | None, typer.Argument(help="As on 'scan template' (default: the repository root).")] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The baseline file to write.")] = Path(".walens-baseline.json"),
+    config: ConfigOpt = None,
+) -> None:
+    """Record every failing finding of the templates (selected rules, suppressions applied) in a baseline file."""
+    from walens import baseline as bl
+    from walens.config import relative_path
+
+    cfg, doc = _baseline_scan(paths, config, None)
+    entries = []
+    for f in doc["findings"]:
+        if f["status"] != "fail":
+            continue
+        rel = relative_path((f.get("location") or {}).get("file") or "<stdin>", cfg.root)
+        entries.append({"fingerprint": f["fingerprint"], "rule_id": f["rule_id"], "file": rel,
+                        "resource": f["resource"]["id"], "origin": f["resource"].get("origin") or f["resource"]["id"],
+                        "severity": f["severity"], "message": f["message"]})
+    bl.write(str(output), entries)
+    typer.echo(f"walens: recorded {len(entries)} failing findings of {len(doc['scan']['inputs'])} templates in {output}")
+    raise typer.Exit(_exit_code({"errors": doc.get("errors")}))
+
+
+@baseline_app.command("update")
+def baseline_update(
+    paths: Annotated[list[str] | None, typer.Argument(help="As on 'scan template' (default: the repository root).")] = None,
+    baseline: Annotated[Path | None, typer.Option("--baseline", help="The baseline file (default: the configuration's, "
+                                                                      "else .walens-baseline.json).")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Tighten a baseline: drop the entries of reviewed templates that no longer fail. New failures are not added."""
+    from walens import baseline as bl
+
+    file = str(baseline) if baseline else None
+    if file is None:
+        from walens.config import load_config
+
+        file = load_config(str(config) if config else None)["baseline"] or bl.DEFAULT_PATH
+    cfg, doc = _baseline_scan(paths, config, file)
+    fixed = {e["fingerprint"] for e in doc["baseline"]["fixed"]}
+    kept = [e for fp, e in bl.Baseline.load(file).entries.items() if fp not in fixed]
+    bl.write(file, kept)
+    typer.echo(f"walens: removed {len(fixed)} fixed entries from {file}; {len(kept)} remain; "
+               f"{doc['baseline']['new']} new failing findings were not added")
+    raise typer.Exit(_exit_code({"errors": doc.get("errors")}))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reviews over time: history, diff, manual answers, the Well-Architected Tool (walens/history.py,
+# walens/diff.py, walens/answers.py, walens/watool.py).
+
+history_app = typer.Typer(help="Saved reviews (scan template --save).", no_args_is_help=True)
+app.add_typer(history_app, name="history")
+watool_app = typer.Typer(help="Write a review into the AWS Well-Architected Tool.", no_args_is_help=True)
+app.add_typer(watool_app, name="wa-tool")
+
+
+class ListFormat(StrEnum):
+    console = "console"
+    json = "json"
+
+
+class DiffFormat(StrEnum):
+    console = "console"
+    json = "json"
+    markdown = "markdown"
+
+
+def _only_workload(store: Any, workload: str | None) -> str:
+    """The workload named, or the history's only one."""
+    from walens.history import check_workload
+
+    if workload is not None:
+        return check_workload(workload)
+    names = store.workloads()
+    if len(names) == 1:
+        return str(names[0])
+    if not names:
+        raise UsageError(f"the history {store.location} has no review yet (walens scan template ... --save)")
+    raise UsageError(f"the history holds several workloads ({', '.join(names)}): name one with --workload")
+
+
+def _write_text(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8", newline="\n")
+    except OSError as exc:
+        raise UsageError(f"cannot write the report: {exc.strerror}", file=str(output)) from exc
+
+
+@history_app.command("list")
+def history_list(
+    workload: WorkloadOpt = None,
+    history_location: HistoryOpt = None,
+    fmt: Annotated[ListFormat, typer.Option("--format", "-f", help="Output format.")] = ListFormat.console,
+) -> None:
+    """List saved reviews, oldest first: ID, date, workload, failing findings by severity."""
+    from walens.history import open_history
+
+    store = open_history(history_location)
+    infos = store.list(workload)
+    if fmt is ListFormat.json:
+        typer.echo(json.dumps([i.to_dict() for i in infos], ensure_ascii=False, indent=2))
+        return
+    rows = [("ID", "Finished", "Workload", "Failing (H/M/L/I)", "Accepted", "Inputs", "walens")]
+    for i in infos:
+        sev = "/".join(str(i.by_severity.get(s, 0)) for s in ("high", "medium", "low", "info"))
+        rows.append((i.id, i.finished_at[:19], i.workload, f"{i.failing} ({sev})", str(i.accepted), str(i.inputs),
+                     i.tool_version))
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    for r in rows:
+        typer.echo("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+    typer.echo(f"{len(infos)} reviews in {store.location}")
+
+
+@history_app.command("show")
+def history_show(
+    review_id: Annotated[str, typer.Argument(help="A review ID from 'walens history list'.")],
+    history_location: HistoryOpt = None,
+    fmt: FormatOpt = Format.console,
+    output: OutputOpt = None,
+    lang: Annotated[Lang | None, typer.Option("--lang", help="Language [default: the review's].")] = None,
+) -> None:
+    """Re-render a saved review with any reporter."""
+    from walens.history import open_history
+
+    doc = open_history(history_location).get(review_id)
+    _render(doc, fmt, lang or Lang(doc.get("lang") or "en"), output)
+
+
+def _load_ref(ref: str, store: Any) -> tuple[dict[str, Any], str]:
+    """A review from a JSON file (when ``ref`` is one) or from the history by ID."""
+    from walens.diff import read_review_file
+
+    if Path(ref).is_file():
+        return read_review_file(ref), ref
+    if store is None:
+        raise UsageError(f"{ref!r} is neither a review JSON file nor a review ID")
+    return store.get(ref), ref
+
+
+@app.command("diff")
+def diff_command(
+    old: Annotated[str | None, typer.Argument(help="Older review: an ID or a review JSON file [default: the "
+                                                   "second-to-last review of the workload].")] = None,
+    new: Annotated[str | None, typer.Argument(help="Newer review: an ID or a review JSON file [default: the "
+                                                   "last review of the workload].")] = None,
+    workload: WorkloadOpt = None,
+    history_location: HistoryOpt = None,
+    fmt: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.console,
+    output: OutputOpt = None,
+    lang: LangOpt = Lang.en,
+) -> None:
+    """What changed between two reviews: new, resolved, persisting and changed-severity findings."""
+    from walens import diff
+    from walens.history import open_history
+
+    need_history = old is None or new is None or not (Path(old).is_file() and Path(new).is_file())
+    store = open_history(history_location) if need_history else None
+    if old is None:
+        name = _only_workload(store, workload)
+        last = store.list(name)[-2:] if store is not None else []
+        if len(last) < 2:
+            raise UsageError(f"workload {name!r} has {len(last)} saved review(s); a diff needs two "
+                             "(walens scan template ... --save)")
+        refs = [(store.get(i.id), i.id) for i in last]  # type: ignore[union-attr]
+    else:
+        first = _load_ref(old, store)
+        if new is None:
+            name = _only_workload(store, workload or first[0].get("workload"))
+            latest = store.list(name)[-1:] if store is not None else []
+            if not latest:
+                raise UsageError(f"workload {name!r} has no saved review to compare with")
+            refs = [first, (store.get(latest[0].id), latest[0].id)]  # type: ignore[union-attr]
+        else:
+            refs = [first, _load_ref(new, store)]
+    (old_doc, old_ref), (new_doc, new_ref) = refs
+    result = diff.diff(old_doc, new_doc, old_ref=old_ref, new_ref=new_ref)
+    _write_text(diff.render(result, fmt.value, lang.value), output)
+
+
+@app.command("answer")
+def answer_command(
+    workload: WorkloadOpt = None,
+    history_location: HistoryOpt = None,
+    answers_file: Annotated[
+        Path | None, typer.Option("--answers", help="Answers YAML file (non-interactive): ChoiceId → met, not_met "
+                                                    "or not_applicable, with notes.")
+    ] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who answers [default: the login name].")] = None,
+    choice: Annotated[
+        list[str] | None, typer.Option("--choice", help="Only these best practices (ChoiceIds; repeatable).")
+    ] = None,
+    lang: LangOpt = Lang.en,
+) -> None:
+    """Answer the best practices configuration cannot decide; kept with the workload for later reviews."""
+    from walens import answers
+    from walens.history import open_history
+
+    store = open_history(history_location)
+    name = _only_workload(store, workload) if workload is not None or store.workloads() else None
+    if name is None:
+        raise UsageError("name the workload with --workload (the history has no review yet)")
+    current = store.answers(name)
+    who = by or answers.default_by()
+    if answers_file is not None:
+        given = answers.load_file(answers_file, by=by)
+    else:
+        given = answers.prompt(name, lang.value, current, by=who, choices=_split(choice) or None)
+    new = answers.changed(current, given)
+    texts = answers.PROMPTS[lang.value]
+    if not new:
+        typer.echo(texts["unchanged"])
+        return
+    store.save_answers(name, new)
+    for c, a in sorted(new.items()):
+        typer.echo(f"  {c}: {a['answer']}" + (f" — {a['notes']}" if a["notes"] else ""))
+    typer.echo(texts["saved"].format(count=len(new), workload=name, location=store.location))
+
+
+@watool_app.command("push")
+def watool_push(
+    workload_id: Annotated[str, typer.Option("--workload-id", help="The WA Tool WorkloadId (32 hex characters).")],
+    review: Annotated[
+        str | None, typer.Option("--review", help="Review to push: an ID or a review JSON file [default: the "
+                                                   "last saved review of the workload].")
+    ] = None,
+    workload: WorkloadOpt = None,
+    history_location: HistoryOpt = None,
+    milestone: Annotated[str | None, typer.Option("--milestone", help="Create this milestone after the update.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; write nothing.")] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Also replace selections and notes a person made in the WA Tool.")
+    ] = False,
+    report_url: Annotated[
+        str | None, typer.Option("--report-url", help="Where the full report lives (linked from the notes).")
+    ] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="AWS profile.")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="AWS Region of the WA Tool workload.")] = None,
+) -> None:
+    """Write a review into an AWS Well-Architected Tool workload (the serverless lens), per ChoiceId."""
+    from walens import watool
+    from walens.history import open_history
+
+    watool.check_workload_id(workload_id)
+    if review is not None and Path(review).is_file():
+        doc, ref = _load_ref(review, None)
+    else:
+        store = open_history(history_location)
+        if review is None:
+            name = _only_workload(store, workload)
+            last = store.list(name)[-1:]
+            if not last:
+                raise UsageError(f"workload {name!r} has no saved review (walens scan template ... --save)")
+            review = last[0].id
+        doc, ref = store.get(review), review
+    client = watool.make_client(profile=profile, region=region)
+    result = watool.push(client, doc, workload_id, review_ref=ref, milestone=milestone, dry_run=dry_run,
+                         overwrite=overwrite, report_url=report_url)
+    typer.echo(watool.render(result))
+    raise typer.Exit(watool.exit_code(result))
 
 
 def main() -> None:

@@ -48,10 +48,13 @@ class Finding:
     params: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
     fingerprint: str = ""
+    # Set by walens.suppress / walens.baseline after evaluation (absent from the document when unset).
+    suppression: dict[str, Any] | None = None
+    baselined: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as the review document carries it."""
-        return {
+        out: dict[str, Any] = {
             "rule_id": self.rule_id,
             "rule_name": self.rule_name,
             "pillar": self.pillar,
@@ -65,11 +68,19 @@ class Finding:
             "reason": self.reason,
             "fingerprint": self.fingerprint,
         }
+        if self.suppression is not None:
+            out["suppression"] = dict(self.suppression)
+        if self.baselined:
+            out["baselined"] = True
+        return out
 
 
-def fingerprint(rule_id: str, file: str, resource_id: str) -> str:
-    """sha256 of rule, file and resource: the same finding keeps it across runs."""
-    return hashlib.sha256(f"{rule_id}\x00{file}\x00{resource_id}".encode()).hexdigest()
+def fingerprint(rule_id: str, file: str, resource_id: str, detail: str = "") -> str:
+    """sha256 of rule, file, resource (and a detail key when one rule can find several things on one
+    resource): the same finding keeps it across runs, reformatting and line moves (no line in it).
+    The pipeline passes ``file`` relative to the repository root (walens.config.relative_path)."""
+    key = f"{rule_id}\x00{file}\x00{resource_id}" + (f"\x00{detail}" if detail else "")
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -355,31 +366,39 @@ def _practices() -> list[tuple[str, str, str, str]]:
 
 
 def lens_coverage(findings: Sequence[Finding], rules: Sequence[Rule],
-                  practices: Sequence[tuple[str, str, str, str]] | None = None) -> list[dict[str, Any]]:
-    """One entry per best practice: risk / evidenced / needs_answer / not_applicable, and its rules."""
+                  practices: Sequence[tuple[str, str, str, str]] | None = None,
+                  source: str = "template") -> list[dict[str, Any]]:
+    """One entry per best practice: its coverage status, its rules and their results, the question to ask.
+
+    Status and question follow ``walens.lens.assess``: risk / evidenced / needs_answer / not_applicable.
+    ``rules`` lists the rules of the review (the loaded catalogue, selected) that run on ``source``.
+    """
+    from walens import lens
+
     if practices is None:
         practices = _practices()
     rule_ids: dict[str, list[str]] = {}
     for rule in rules:
-        rule_ids.setdefault(rule.lens_choice, []).append(rule.id)
-    statuses: dict[str, set[str]] = {}
+        if source in rule.scope:
+            rule_ids.setdefault(rule.lens_choice, []).append(rule.id)
+    results: dict[str, Counter[str]] = {}
+    failing: dict[str, set[str]] = {}
     for f in findings:
-        statuses.setdefault(f.lens_choice, set()).add(f.status)
+        results.setdefault(f.lens_choice, Counter())[f.status] += 1
+        if f.status == Status.FAIL:
+            failing.setdefault(f.lens_choice, set()).add(f.rule_id)
     out = []
     for choice, question, pillar, check in practices:
-        seen = statuses.get(choice, set())
-        if Status.FAIL in seen:
-            status = "risk"
-        elif check == "MANUAL":
-            status = "needs_answer"
-        elif seen - {Status.NOT_ASSESSED}:
-            status = "evidenced"  # passes (or suppressed/accepted results), and nothing failed
-        elif seen or check != "AUTO":
-            status = "needs_answer"  # only not_assessed, or a partial practice nothing evidenced
-        else:
-            status = "not_applicable"
-        out.append({"choice": choice, "question": question, "pillar": pillar, "status": status,
-                    "rules": sorted(rule_ids.get(choice, [])), "answer": None})
+        counts = results.get(choice, Counter())
+        ids = sorted(rule_ids.get(choice, []))
+        status, reason = lens.assess(check, counts, len(ids))
+        bp = lens.choice(choice) if lens.is_choice_id(choice) else None
+        ask = lens.question_to_ask(bp, reason) if bp is not None else None
+        out.append({"choice": choice, "question": question, "pillar": pillar,
+                    "tier": str(bp.tier) if bp is not None else None, "check": check, "status": str(status),
+                    "rules": ids, "results": dict(sorted(counts.items())),
+                    "failing_rules": sorted(failing.get(choice, ())),
+                    "ask": {"en": ask.en, "ja": ask.ja} if ask is not None else None, "answer": None})
     return out
 
 
@@ -394,7 +413,9 @@ def summarize(findings: Sequence[Finding], fail_on: str) -> dict[str, Any]:
         "by_severity": dict(sorted(Counter(f.severity for f in failing).items())),
         "by_pillar": dict(sorted(Counter(f.pillar for f in failing).items())),
         "fail_on": fail_on,
-        "failed": threshold is not None and any(Severity(f.severity).rank >= threshold for f in failing),
+        # A baselined failure (walens.baseline) is listed but does not fail the run: only new ones do.
+        "failed": threshold is not None and any(Severity(f.severity).rank >= threshold
+                                                for f in failing if not f.baselined),
     }
 
 
@@ -425,7 +446,7 @@ def build_review(*, findings: Sequence[Finding], rules: Sequence[Rule], source: 
         },
         "lang": lang,
         "findings": [f.to_dict() for f in ordered],
-        "lens": lens_coverage(ordered, rules, practices),
+        "lens": lens_coverage(ordered, rules, practices, source),
         "errors": [{"file": e.get("file"), "kind": e.get("kind"), "message": e.get("message"),
                     "line": e.get("line")} for e in errors],
         "skipped": [{"path": s.get("path"), "reason": s.get("reason")} for s in skipped],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
@@ -19,9 +20,10 @@ from walens.errors import WalensError
 from walens.model import Severity
 
 __all__ = [
-    "BestPractice", "Check", "NoneChoice", "Pillar", "Question", "Text", "Tier", "UnknownLensId",
-    "BEST_PRACTICES", "LENS_TITLE", "NONE_CHOICES", "PILLARS", "QUESTIONS",
-    "by_question", "choice", "default_severity", "is_choice_id", "pillar", "question",
+    "BestPractice", "Check", "Coverage", "NoneChoice", "Pillar", "Question", "Text", "Tier", "UnknownLensId",
+    "BEST_PRACTICES", "LENS_TITLE", "NONE_CHOICES", "PILLARS", "QUESTIONS", "UNCHECKED_QUESTION",
+    "UNDECIDED_QUESTION",
+    "assess", "by_question", "question_to_ask", "choice", "default_severity", "is_choice_id", "pillar", "question",
 ]
 
 LANGS = ("en", "ja")
@@ -42,6 +44,15 @@ class Check(StrEnum):
     PARTIAL = "PARTIAL"
     HINT = "HINT"
     MANUAL = "MANUAL"
+
+
+class Coverage(StrEnum):
+    """Where a review leaves a best practice (DESIGN.md, "The lens")."""
+
+    RISK = "risk"  # a rule failed
+    EVIDENCED = "evidenced"  # rules ran and passed, none failed
+    NEEDS_ANSWER = "needs_answer"  # configuration cannot settle it: a person answers the question
+    NOT_APPLICABLE = "not_applicable"  # no resource any of its rules targets
 
 
 _TIER_SEVERITY = {Tier.REQUIRED: Severity.HIGH, Tier.GOOD: Severity.MEDIUM, Tier.BEST: Severity.LOW}
@@ -133,6 +144,8 @@ class _Catalogue:
     pillars: tuple[Pillar, ...]
     questions: tuple[Question, ...]
     best_practices: tuple[BestPractice, ...]
+    undecided_question: Text
+    unchecked_question: Text
     pillar_by_id: dict[str, Pillar]
     question_by_id: dict[str, Question]
     choice_by_id: dict[str, BestPractice]
@@ -189,7 +202,10 @@ def _build(raw: dict[str, Any]) -> _Catalogue:
         raise ValueError("walens/data/lens.yaml: duplicate QuestionId or ChoiceId")
     return _Catalogue(
         title=_text(raw["lens"]["title"], "lens.title"), pillars=pillars, questions=tuple(questions),
-        best_practices=tuple(practices), pillar_by_id={p.id: p for p in pillars},
+        best_practices=tuple(practices),
+        undecided_question=_text(raw["lens"]["undecided_question"], "lens.undecided_question"),
+        unchecked_question=_text(raw["lens"]["unchecked_question"], "lens.unchecked_question"),
+        pillar_by_id={p.id: p for p in pillars},
         question_by_id=question_by_id, choice_by_id=choice_by_id,
     )
 
@@ -204,7 +220,8 @@ def _catalogue() -> _Catalogue:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         return _build(yaml.load(source.read_text(encoding="utf-8"), Loader=loader))
 
-    return cached("lens", [source], build)
+    # This module is a source too: the pickle holds its classes.
+    return cached("lens", [source, __file__], build)
 
 
 def choice(choice_id: str) -> BestPractice:
@@ -254,7 +271,45 @@ def default_severity(choice_id: str) -> Severity:
     return choice(choice_id).severity
 
 
+def assess(check: Check | str, results: Mapping[str, int], rules_run: int) -> tuple[Coverage, str | None]:
+    """A best practice's coverage from its rules' results, and why a person must answer (or None).
+
+    ``results`` counts the findings of its rules by status; ``rules_run`` is how many of its rules
+    the review ran. The reason is ``"manual"`` (the practice's own question applies), ``"undecided"``
+    (its rules only ended not assessed) or ``"unchecked"`` (no rule of it ran).
+    """
+    check = Check(check)
+    if results.get("fail"):
+        status = Coverage.RISK
+    elif check in (Check.MANUAL, Check.HINT):
+        # A heuristic that passes is no evidence: a person still answers.
+        return Coverage.NEEDS_ANSWER, "manual"
+    elif any(n for s, n in results.items() if s != "not_assessed"):
+        status = Coverage.EVIDENCED  # passes (or suppressed / accepted results), and nothing failed
+    elif results.get("not_assessed"):
+        return Coverage.NEEDS_ANSWER, "manual" if check is Check.PARTIAL else "undecided"
+    elif not rules_run:
+        return Coverage.NEEDS_ANSWER, "manual" if check is Check.PARTIAL else "unchecked"
+    else:
+        return Coverage.NOT_APPLICABLE, None
+    # Configuration settles only part of a PARTIAL practice (and of a MANUAL or HINT one a rule flagged).
+    return status, None if check is Check.AUTO else "manual"
+
+
+def question_to_ask(bp: BestPractice, reason: str | None) -> Text | None:
+    """The question for ``reason`` as :func:`assess` gives it, or None."""
+    if reason == "manual":
+        return bp.manual_question or _catalogue().unchecked_question
+    if reason == "undecided":
+        return _catalogue().undecided_question
+    if reason == "unchecked":
+        return _catalogue().unchecked_question
+    return None
+
+
 if TYPE_CHECKING:
+    UNDECIDED_QUESTION: Text
+    UNCHECKED_QUESTION: Text
     LENS_TITLE: Text
     PILLARS: tuple[Pillar, ...]
     QUESTIONS: tuple[Question, ...]
@@ -274,4 +329,8 @@ def __getattr__(name: str) -> Any:
         return tuple(q.none_choice for q in _catalogue().questions)
     if name == "LENS_TITLE":
         return _catalogue().title
+    if name == "UNDECIDED_QUESTION":
+        return _catalogue().undecided_question
+    if name == "UNCHECKED_QUESTION":
+        return _catalogue().unchecked_question
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -7,15 +7,19 @@ others' results. Nothing here imports boto3, cfn-lint or jinja2.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from walens import engine, facts, graph
 from walens.errors import InputError, NotATemplate
 from walens.model import Resource
 from walens.rules import Rule, load_rules, select_rules
+
+if TYPE_CHECKING:
+    from walens.config import Config
+    from walens.waivers import WaiverSet
 from walens.scanners import intrinsics, sam
 from walens.scanners.template import Template, discover, load_file
 
@@ -34,13 +38,17 @@ def _error(exc: InputError, path: str) -> dict[str, Any]:
     return {"file": exc.file or path, "kind": exc.kind, "line": exc.line, "message": exc.message}
 
 
-def iter_templates(paths: Sequence[str], batch: TemplateBatch) -> Iterator[tuple[Template, list[Resource]]]:
+def iter_templates(paths: Sequence[str], batch: TemplateBatch,
+                   keep: Callable[[str], bool] | None = None) -> Iterator[tuple[Template, list[Resource]]]:
     """Yield each readable template under ``paths`` with its linked resources (facts computed).
 
     Unreadable and skipped inputs are recorded in ``batch`` instead. One template at a time, so a
     caller that keeps only findings holds one template's resources in memory, not the batch's.
+    ``keep`` filters discovered files (the configuration's include/exclude); dropped ones are not listed.
     """
     files, missing = discover(list(paths))
+    if keep is not None:
+        files = [f for f in files if keep(f)]
     for path, problem in missing:
         batch.errors.append({"file": path, "kind": "io", "line": None, "message": problem})
     for path in files:
@@ -81,16 +89,51 @@ def scan_templates(
     rules_dirs: Sequence[str] = (),
     rules: Sequence[Rule] | None = None,
     cfn_lint: bool = False,
+    config: Config | None = None,
+    waivers: WaiverSet | None = None,
+    waivers_expiring_within: int | None = None,
+    answers: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Review the templates under ``paths`` and return the review document."""
+    """Review the templates under ``paths`` and return the review document.
+
+    ``waivers`` (walens.waivers) turn covered failing findings into accepted risks, template by
+    template; ``answers`` (ChoiceId → a person's answer, walens.answers) are recorded in the document.
+
+    ``config`` (walens.config, flags already applied) supplies lang, fail_on, rules, include/exclude,
+    suppressions and the baseline; without it the keyword arguments do, with no configuration file.
+    """
+    from walens.config import default_config, relative_path, resolve_rules
+    from walens.suppress import Suppressor
+
     started = datetime.now(UTC)
+    if config is None:
+        config = default_config().with_flags(lang=lang, fail_on=fail_on, select=list(select) or None,
+                                             ignore=list(ignore) or None, rules_dirs=list(rules_dirs) or None)
+    lang, fail_on = config["lang"], config["fail_on"]
+    catalogue = load_rules(config["rules_dirs"]) if rules is None else list(rules)
     if rules is None:
-        rules = select_rules(load_rules(rules_dirs), select, ignore)
+        rules = resolve_rules(config, catalogue)
+    suppressor = Suppressor.create(catalogue, rules, config.suppressions, config.path)
+    baseline = None
+    if config["baseline"]:
+        from walens.baseline import Baseline
+
+        baseline = Baseline.load(config["baseline"])
     batch = TemplateBatch()
     findings: list[engine.Finding] = []
     inputs: list[dict[str, str]] = []
-    for template, resources in iter_templates(paths, batch):
-        findings.extend(engine.evaluate(resources, rules, lang=lang, source="template"))
+    for template, resources in iter_templates(paths, batch, keep=config.is_included):
+        found = engine.evaluate(resources, rules, lang=lang, source="template")
+        # Fingerprints name the file relative to the repository root: the same from any directory.
+        rel = relative_path(template.path, config.root)
+        for f in found:
+            f.fingerprint = engine.fingerprint(f.rule_id, rel, str(f.resource["id"]))
+        batch.errors.extend(suppressor.apply(template.data, template.path, rel, found))
+        if baseline is not None:
+            baseline.mark(found, rel)
+        if waivers is not None:
+            waivers.apply(found)
+        findings.extend(found)
         inputs.append({"path": template.path, "sha256": template.sha256})
     doc = engine.build_review(
         findings=findings,
@@ -104,6 +147,22 @@ def scan_templates(
         started_at=started,
         finished_at=datetime.now(UTC),
     )
+    if waivers is not None:
+        waivers.annotate(doc, waivers_expiring_within)
+    if answers:
+        from walens.answers import apply as apply_answers
+
+        apply_answers(doc, answers)
+    running = [r.id for r in rules]
+    if baseline is not None:
+        doc["baseline"] = baseline.report(running)
+        doc["summary"]["baselined"] = doc["baseline"]["baselined"]
+    if config["report_unused_suppressions"]:
+        doc["unused_suppressions"] = suppressor.unused()
+        doc["summary"]["unused_suppressions"] = len(doc["unused_suppressions"])
+        # Like ESLint's --report-unused-disable-directives: a stale suppression fails the gate.
+        if doc["unused_suppressions"] and fail_on != "never":
+            doc["summary"]["failed"] = True
     if cfn_lint:
         from walens.validity import validate  # imports cfn-lint: only when asked
 
@@ -113,4 +172,55 @@ def scan_templates(
         if fail_on != "never" and any(v["level"] == "error" for v in doc["validity"]):
             doc["summary"]["failed"] = True
             doc["summary"]["validity_errors"] = sum(v["level"] == "error" for v in doc["validity"])
+    return doc
+
+
+def scan_account(
+    *,
+    profile: str | None = None,
+    regions: Sequence[str] = (),
+    all_regions: bool = False,
+    services: Sequence[str] = (),
+    max_workers: int = 8,
+    lang: str = "en",
+    fail_on: str = "high",
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    rules_dirs: Sequence[str] = (),
+    rules: Sequence[Rule] | None = None,
+    session: Any = None,
+    hooks: Sequence[Any] = (),
+    progress: Any = None,
+) -> dict[str, Any]:
+    """Review a live AWS account (read-only) with the rules whose scope includes ``account``.
+
+    Imports boto3 (through ``walens.scanners.account``): only account mode does.
+    """
+    from walens.scanners import account
+
+    started = datetime.now(UTC)
+    if rules is None:
+        rules = select_rules(load_rules(rules_dirs), select, ignore)
+    engine.summarize([], fail_on)  # a bad --fail-on fails before any call is made
+    collected = account.collect(profile=profile, regions=regions, all_regions=all_regions, services=services,
+                                max_workers=max_workers, session=session, hooks=hooks, progress=progress)
+    resources = account.assemble(collected, services)
+    findings = engine.evaluate(resources, rules, lang=lang, source="account")
+    gaps = collected.gap_list()
+    account.gap_rules(gaps, rules, findings)
+    doc = engine.build_review(
+        findings=findings,
+        rules=rules,
+        source="account",
+        inputs=None,
+        lang=lang,
+        fail_on=fail_on,
+        started_at=started,
+        finished_at=datetime.now(UTC),
+        gaps=[g.to_dict() for g in gaps],
+    )
+    doc["scan"]["accounts"] = list(collected.accounts)
+    doc["scan"]["regions"] = list(collected.regions)
+    doc["scan"]["api_calls"] = dict(sorted(collected.api_calls.items()))
+    doc["scan"]["services"] = account.resolve_services(services)
     return doc

@@ -17,7 +17,24 @@ FactFn = Callable[[Resource, Sequence[Resource]], Any]
 _REGISTRY: list[tuple[str, frozenset[str], FactFn]] = []
 
 # Modules that register facts; imported on first compute().
-FACT_MODULES = ("walens.facts.iam", "walens.facts.apigateway", "walens.facts.runtime", "walens.facts.lambda_")
+FACT_MODULES = (
+    "walens.facts.iam",
+    "walens.facts.apigateway",
+    "walens.facts.runtime",
+    "walens.facts.lambda_",
+    "walens.facts.ops_alarms",
+    "walens.facts.ops_logging",
+    "walens.facts.ops_deploy",
+    "walens.facts.ops_config",
+    "walens.facts.cost_logs",
+    "walens.facts.cost_patterns",
+    "walens.facts.perf_integrations",
+    "walens.facts.reliability_api",
+    "walens.facts.reliability_lambda",
+    "walens.facts.stepfunctions",
+    "walens.facts.security_api",
+    "walens.facts.security_lambda",
+)
 
 
 def fact(name: str, types: Sequence[str]) -> Callable[[FactFn], FactFn]:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from walens.facts import fact
-from walens.model import Resource
+from walens.model import Resource, Unknown
 
 VPC_KEYS = frozenset({"lambda:vpcids", "lambda:subnetids", "lambda:securitygroupids"})
 CREATE = "lambda:CreateFunction"
@@ -91,60 +92,111 @@ def _is_true(value: Any) -> bool:
     return any(v is True or (isinstance(v, str) and v.lower() == "true") for v in _as_list(value))
 
 
-def analyse_vpc_guardrail(documents: Sequence[Any]) -> dict[str, Any] | None:
-    """Analyse policy documents for a Lambda VPC guardrail; None when no statement uses a VPC key.
+def _statement_conditions(conds: list[tuple[str, str, str, bool, str, Any]]) -> dict[str, bool]:
+    """What a statement's VPC-key conditions say, by kind (several conditions in one statement are ANDed)."""
+    kinds = {"null_true": False, "null_false": False, "allowed_set": False, "allowed_set_if_exists": False,
+             "for_all_negated": False, "listed": False, "for_all_listed": False, "for_any_listed": False}
+    for _op, prefix, base, if_exists, key, value in conds:
+        if base == "Null":
+            kinds["null_true" if _is_true(value) else "null_false"] = True
+        elif base in _NEGATED:
+            if prefix == "ForAllValues":
+                kinds["for_all_negated"] = True
+            else:
+                kinds["allowed_set"] = True
+                kinds["allowed_set_if_exists"] |= if_exists
+        elif base in _POSITIVE:
+            kinds["for_all_listed" if prefix == "ForAllValues" else
+                  "for_any_listed" if prefix == "ForAnyValue" else "listed"] = True
+    return kinds
 
-    ``correct`` means: Deny statements carrying a VPC-key condition cover both ``CreateFunction``
-    and ``UpdateFunctionConfiguration``; at least one of them enforces the guardrail, by a
-    ``Null: {lambda:VpcIds: "true"}`` check (no VPC → denied) or an allowed set
-    (``[ForAnyValue:]StringNotEquals|StringNotLike`` on a VPC key: a VPC outside the list → denied);
-    no condition uses an operator that cannot mean what a guardrail wants (``wrong_operator``); and no
-    Allow in the same documents grants those actions on the opposite condition (``undone_by_allow``).
-    ``requires_vpc`` is true when a function without any VPC is denied too (a Null check, or an
-    ``...IfExists`` allowed set): an allowed set alone lets VPC-less functions through.
+
+def _grants(stmt: dict[str, Any], action: str) -> bool:
+    return str(stmt.get("Effect", "")) == "Allow" and _covers(stmt, action)
+
+
+def analyse_vpc_guardrail(documents: Sequence[Any], others: Sequence[Any] = (),
+                          broad_managed: Sequence[str] = ()) -> dict[str, Any] | None:
+    """Analyse policy documents for a Lambda VPC guardrail; None when none tries to require a VPC.
+
+    A *Deny* guardrail (the documented form) covers ``CreateFunction`` and ``UpdateFunctionConfiguration``
+    with a condition that holds for a function outside the rule: ``Null: {lambda:VpcIds: "true"}`` (no VPC)
+    or an allowed set (``[ForAnyValue:]StringNotEquals|StringNotLike``; ``...IfExists`` also catches no
+    VPC). An *Allow* guardrail grants the actions only with a VPC (``Null: "false"``, ``StringEquals`` on
+    ``lambda:VpcIds``, ``ForAllValues:StringEquals`` together with ``Null: "false"``); it holds only while
+    no other Allow grants the same action without that condition: an explicit Deny cannot be undone by an
+    Allow, an Allow-based guardrail can (``undone_by_allow``; ``others`` are further documents that apply
+    to the same principal, ``broad_managed`` AWS managed policies attached to it that grant lambda:*).
+    ``wrong_operator`` lists conditions that cannot mean what a guardrail wants: ``ForAllValues`` with a
+    negated operator on a Deny (a function mixing an allowed and a forbidden subnet passes), a Deny with
+    ``Null: "false"`` alone (it denies the functions that *do* have a VPC), a Deny with
+    ``ForAllValues:StringEquals`` (true when the key is absent), and Allow conditions that let VPC-less or
+    mixed configurations through. A Deny of listed VPCs (``StringEquals``) is a deny-list: accepted beside
+    an enforcing statement, and on its own not a "require a VPC" guardrail (None). ``requires_vpc``: a
+    function without any VPC is refused.
     """
     statements = [s for doc in documents if (d := _document(doc)) is not None for s in _statements(d)]
-    relevant = [(label, stmt, conds) for label, stmt in statements if (conds := _vpc_conditions(stmt))]
+    relevant = [(label, stmt, _statement_conditions(conds)) for label, stmt in statements
+                if (conds := _vpc_conditions(stmt))]
     if not relevant:
         return None
-    denies_create = denies_update = null_check = allowed_set = requires_vpc = False
+    deny_guard = {CREATE: False, UPDATE: False}
+    allow_guard = {CREATE: False, UPDATE: False}
+    null_check = allowed_set = requires_vpc = False
     wrong: list[str] = []
-    undone: list[str] = []
-    for label, stmt, conds in relevant:
+    grants_without_vpc: list[tuple[str, dict[str, Any]]] = []
+    deny_lists = 0
+    for label, stmt, k in relevant:
         effect = str(stmt.get("Effect", ""))
-        create, update = _covers(stmt, CREATE), _covers(stmt, UPDATE)
         if effect == "Deny":
-            denies_create |= create
-            denies_update |= update
-            for op, prefix, base, if_exists, key, value in conds:
-                if base == "Null":
-                    if _is_true(value):
-                        null_check = requires_vpc = True
-                    else:
-                        # Null "false" denies the functions that *do* have a VPC: the inverse guardrail.
-                        wrong.append(f"{label}: {op} {key} false")
-                elif base in _NEGATED:
-                    if prefix == "ForAllValues":
-                        # Vacuously true for an empty set and false as soon as one value is allowed:
-                        # a function mixing an allowed and a forbidden subnet passes.
-                        wrong.append(f"{label}: {op} {key}")
-                    else:
-                        allowed_set = True
-                        requires_vpc |= if_exists
-                elif base in _POSITIVE:
-                    # Denies only the listed VPCs (a deny-list), never "anything but these".
-                    wrong.append(f"{label}: {op} {key}")
-        elif effect == "Allow" and (create or update):
-            for op, prefix, base, if_exists, key, value in conds:
-                if (base == "Null" and _is_true(value)) or base in _NEGATED:
-                    undone.append(label)
-                    break
+            enforcing = k["null_true"] or k["allowed_set"]
+            if enforcing:
+                for action in deny_guard:
+                    deny_guard[action] |= _covers(stmt, action)
+                null_check |= k["null_true"]
+                allowed_set |= k["allowed_set"]
+                requires_vpc |= k["null_true"] or k["allowed_set_if_exists"]
+            if k["for_all_negated"]:
+                wrong.append(f"{label}: ForAllValues with a negated operator lets mixed subnet or security group "
+                             "lists through")
+            if k["for_all_listed"]:
+                wrong.append(f"{label}: ForAllValues:StringEquals on a Deny is also true when the function has no VPC")
+            if k["null_false"] and not (enforcing or k["listed"] or k["for_any_listed"] or k["for_all_negated"]):
+                wrong.append(f"{label}: Null false denies the functions that have a VPC")
+            if (k["listed"] or k["for_any_listed"]) and not enforcing:
+                deny_lists += 1
+        elif effect == "Allow":
+            guard = k["null_false"] or k["listed"] or (k["for_all_listed"] and k["null_false"])
+            if guard:
+                for action in allow_guard:
+                    allow_guard[action] |= _covers(stmt, action)
+                requires_vpc = True
+            elif k["null_true"] or k["allowed_set"] or k["for_any_listed"] or k["for_all_listed"]:
+                grants_without_vpc.append((label, stmt))
+    enforcing_found = any(deny_guard.values()) or any(allow_guard.values())
+    if not enforcing_found and not wrong and not grants_without_vpc and deny_lists:
+        return None  # a deny-list of VPCs, not a guardrail that requires one
+    for label, stmt in grants_without_vpc:
+        if any(_covers(stmt, a) and not deny_guard[a] for a in deny_guard):
+            wrong.append(f"{label}: an Allow that grants functions without a VPC or outside the allowed set")
+    # An Allow-based guardrail is undone by any other Allow of the action that lacks its condition.
+    undone: list[str] = []
+    judged = {id(stmt) for _label, stmt, _k in relevant}
+    other_statements = [s for doc in others if (d := _document(doc)) is not None for s in _statements(d)]
+    for label, stmt in statements + other_statements:
+        if id(stmt) in judged:
+            continue
+        if any(allow_guard[a] and not deny_guard[a] and _grants(stmt, a) for a in allow_guard):
+            undone.append(label)
+    for name in broad_managed:
+        if any(allow_guard[a] and not deny_guard[a] for a in allow_guard):
+            undone.append(f"managed policy {name}")
     problems: list[str] = []
-    if not denies_create:
+    if not (deny_guard[CREATE] or allow_guard[CREATE]):
         problems.append("deny-missing-create-function")
-    if not denies_update:
+    if not (deny_guard[UPDATE] or allow_guard[UPDATE]):
         problems.append("deny-missing-update-function-configuration")
-    if not (null_check or allowed_set):
+    if not enforcing_found:
         problems.append("no-enforcing-condition")
     if wrong:
         problems.append("wrong-operator")
@@ -152,8 +204,9 @@ def analyse_vpc_guardrail(documents: Sequence[Any]) -> dict[str, Any] | None:
         problems.append("undone-by-allow")
     return {
         "present": True,
-        "denies_create": denies_create,
-        "denies_update": denies_update,
+        "denies_create": deny_guard[CREATE],
+        "denies_update": deny_guard[UPDATE],
+        "allow_based": any(allow_guard.values()) and not all(deny_guard.values()),
         "null_check": null_check,
         "allowed_set_check": allowed_set,
         "requires_vpc": requires_vpc,
@@ -181,5 +234,181 @@ def policy_documents(resource: Resource) -> list[Any]:
 @fact("lambda_vpc_guardrail", types=["AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::Role",
                                       "AWS::Organizations::Policy"])
 def lambda_vpc_guardrail(resource: Resource, inventory: Sequence[Resource]) -> dict[str, Any] | None:
-    """The VPC-guardrail analysis of the resource's policy documents (None when unrelated)."""
-    return analyse_vpc_guardrail(policy_documents(resource))
+    """The VPC-guardrail analysis of the resource's policy documents (None when unrelated).
+
+    For a role, the policies of the template attached to it and the broad AWS managed policies it
+    names can undo an Allow-based guardrail written inline, so they are read too.
+    """
+    others: list[Any] = []
+    broad: list[str] = []
+    if resource.type == "AWS::IAM::Role":
+        for pol in resource.related.get("policies") or []:
+            if isinstance(pol, dict) and pol.get("type") in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+                others.append((pol.get("Properties") or {}).get("PolicyDocument"))
+        props = resource.properties if isinstance(resource.properties, dict) else {}
+        for arn in _as_list(props.get("ManagedPolicyArns")):
+            name = managed_policy_name(arn)
+            if name in _GRANTS_LAMBDA:
+                broad.append(name)
+    return analyse_vpc_guardrail(policy_documents(resource), others, broad)
+
+
+# -- function roles --------------------------------------------------------------------------------
+
+# AWS managed policies that grant every action of Lambda (and more).
+_GRANTS_LAMBDA = frozenset({"AdministratorAccess", "PowerUserAccess", "AWSLambda_FullAccess", "AWSLambdaFullAccess"})
+_ADMIN_LIKE = frozenset({"AdministratorAccess", "PowerUserAccess", "IAMFullAccess"})
+_MANAGED_ARN = re.compile(
+    r"^arn:(?:\{\{AWS::Partition\}\}|[^:]*):iam::(aws|\{\{AWS::AccountId\}\}|\d*):policy/(?:.*/)?([^/]+)$")
+
+
+def managed_policy_name(arn: Any) -> str | None:
+    """The name of an AWS managed policy ARN (``arn:aws:iam::aws:policy/...``), else None."""
+    m = _MANAGED_ARN.match(arn) if isinstance(arn, str) else None
+    return m.group(2) if m and m.group(1) == "aws" else None
+
+
+def trusts_lambda(role: Resource) -> bool | Unknown:
+    """Whether a role's trust policy lets Lambda assume it."""
+    props = role.properties if isinstance(role.properties, dict) else {}
+    doc = _document(props.get("AssumeRolePolicyDocument"))
+    if isinstance(props.get("AssumeRolePolicyDocument"), Unknown):
+        return props["AssumeRolePolicyDocument"]
+    for _label, stmt in _statements(doc or {}):
+        principal = stmt.get("Principal")
+        services = principal.get("Service") if isinstance(principal, dict) else None
+        for service in _as_list(services):
+            if isinstance(service, Unknown):
+                return service
+            if isinstance(service, str) and service.startswith(("lambda.", "edgelambda.")):
+                return True
+    return False
+
+
+def _broad_actions(stmt: dict[str, Any]) -> list[str]:
+    """Why an Allow statement grants more than named actions: ``*``, ``service:*``, or ``NotAction``."""
+    if str(stmt.get("Effect", "")) != "Allow":
+        return []
+    if "NotAction" in stmt:
+        return ["NotAction"]
+    out = []
+    for action in _as_list(stmt.get("Action")):
+        if isinstance(action, str) and (action == "*" or action.endswith(":*")):
+            out.append(action)
+    return out
+
+
+@fact("broad_permissions", types=["AWS::IAM::Role"])
+def broad_permissions(resource: Resource, inventory: Sequence[Resource]) -> list[str] | Unknown:
+    """What makes a role's permissions broad: wildcard actions (``*``, ``service:*``), ``NotAction`` in an
+    Allow, or an AWS managed ``AdministratorAccess``/``PowerUserAccess``/``*FullAccess`` policy.
+    Reads the role's inline policies, the template's policies attached to it and its managed ARNs."""
+    props = resource.properties if isinstance(resource.properties, dict) else {}
+    documents: list[tuple[str, Any]] = []
+    inline = props.get("Policies")
+    if isinstance(inline, Unknown):
+        return inline
+    for pol in _as_list(inline):
+        if isinstance(pol, dict):
+            documents.append((str(pol.get("PolicyName", "inline")), pol.get("PolicyDocument")))
+    for pol in resource.related.get("policies") or []:
+        if isinstance(pol, dict) and pol.get("type") in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            documents.append((str(pol.get("id")), (pol.get("Properties") or {}).get("PolicyDocument")))
+    found: list[str] = []
+    for name, raw in documents:
+        if isinstance(raw, Unknown):
+            return raw
+        doc = _document(raw)
+        for label, stmt in _statements(doc or {}):
+            for action in _broad_actions(stmt):
+                if isinstance(stmt.get("Action"), Unknown):
+                    return stmt["Action"]
+                entry = f"{action} ({name})"
+                if entry not in found:
+                    found.append(entry)
+    arns = props.get("ManagedPolicyArns")
+    if isinstance(arns, Unknown):
+        return arns
+    for arn in _as_list(arns):
+        if isinstance(arn, Unknown):
+            return arn
+        policy = managed_policy_name(arn)
+        if policy and (policy in _ADMIN_LIKE or policy.endswith("FullAccess")) and policy not in found:
+            found.append(policy)
+    return found
+
+
+@fact("lambda_role", types=["AWS::IAM::Role"])
+def lambda_role(resource: Resource, inventory: Sequence[Resource]) -> bool | Unknown:
+    """Whether the role is a Lambda execution role: Lambda may assume it."""
+    return trusts_lambda(resource)
+
+
+# -- resource policies -----------------------------------------------------------------------------
+
+# Condition keys that pin a wildcard principal to a source, an account, an organization or a network
+# (what S3 and IAM Access Analyzer accept as making a "*" grant non-public).
+_RESTRICTING_KEYS = frozenset({
+    "aws:sourcearn", "aws:sourceaccount", "aws:sourceowner", "aws:principalorgid", "aws:principalaccount",
+    "aws:principalorgpaths", "aws:sourcevpc", "aws:sourcevpce", "aws:sourceip", "aws:userid",
+    "aws:principalarn", "aws:sourceorgid", "aws:sourceorgpaths", "aws:resourceorgid",
+})
+RESOURCE_POLICY_TYPES = {
+    "AWS::SQS::QueuePolicy": "PolicyDocument",
+    "AWS::SQS::QueueInlinePolicy": "PolicyDocument",
+    "AWS::SNS::TopicPolicy": "PolicyDocument",
+    "AWS::SNS::TopicInlinePolicy": "PolicyDocument",
+    "AWS::S3::BucketPolicy": "PolicyDocument",
+    "AWS::Events::EventBusPolicy": "Statement",
+    "AWS::Events::EventBus": "Policy",
+}
+
+
+def _wildcard_principal(principal: Any) -> bool:
+    if principal == "*":
+        return True
+    if isinstance(principal, dict):
+        return any(v == "*" or (isinstance(v, list) and "*" in v) for v in principal.values())
+    return False
+
+
+def _restricted(condition: Any) -> bool:
+    if not isinstance(condition, dict):
+        return False
+    for block in condition.values():
+        if isinstance(block, dict):
+            for key, value in block.items():
+                if isinstance(key, str) and key.lower() in _RESTRICTING_KEYS and value not in ("*", ["*"], "0.0.0.0/0"):
+                    return True
+    return False
+
+
+@fact("public_statements", types=list(RESOURCE_POLICY_TYPES))
+def public_statements(resource: Resource, inventory: Sequence[Resource]) -> list[str] | Unknown:
+    """Allow statements of a resource policy that grant a wildcard principal with no condition that
+    pins the caller's source, account, organization or network (labels: Sid or ``Statement[i]``)."""
+    props = resource.properties if isinstance(resource.properties, dict) else {}
+    key = RESOURCE_POLICY_TYPES[resource.type]
+    raw = props.get(key)
+    if isinstance(raw, Unknown):
+        return raw
+    if resource.type == "AWS::Events::EventBusPolicy":
+        if raw is None:  # the older form: Principal, Action and Condition as properties
+            principal = props.get("Principal")
+            if isinstance(principal, Unknown):
+                return principal
+            condition = props.get("Condition")
+            public = principal == "*" and not (isinstance(condition, dict) and condition.get("Value"))
+            return [str(props.get("StatementId", "Statement"))] if public else []
+        raw = {"Statement": [raw]}
+    doc = _document(raw)
+    found: list[str] = []
+    for label, stmt in _statements(doc or {}):
+        if str(stmt.get("Effect", "")) != "Allow":
+            continue
+        principal, condition = stmt.get("Principal"), stmt.get("Condition")
+        if isinstance(principal, Unknown) or isinstance(condition, Unknown):
+            return principal if isinstance(principal, Unknown) else condition  # type: ignore[return-value]
+        if _wildcard_principal(principal) and not _restricted(condition):
+            found.append(label)
+    return found

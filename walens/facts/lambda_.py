@@ -1,4 +1,4 @@
-"""Lambda facts: role sharing and asynchronous invocation."""
+"""Lambda facts: role sharing, invocation (async and sync), runtime support, published versions."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from walens.facts import fact
-from walens.model import Resource
+from walens.model import Resource, Unknown
 
 FUNCTION = "AWS::Lambda::Function"
 
@@ -34,3 +34,68 @@ def invoked_async(resource: Resource, inventory: Sequence[Resource]) -> bool:
     """Whether something invokes the function asynchronously (async invokers or an EventInvokeConfig)."""
     related: dict[str, Any] = resource.related
     return bool(related.get("async_invokers")) or related.get("event_invoke_config") is not None
+
+
+_RUNTIME_FAMILIES = ("nodejs", "python", "java", "dotnet", "ruby", "provided", "go")
+# Runtimes Lambda never offered on arm64 (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html):
+# the ones retired before Graviton support arrived in 2021, Amazon Linux 1 runtimes and go1.x.
+_X86_ONLY = frozenset({
+    "nodejs", "nodejs4.3", "nodejs4.3-edge", "nodejs6.10", "nodejs8.10", "nodejs10.x", "python2.7", "python3.6",
+    "python3.7", "java8", "go1.x", "provided", "ruby2.5", "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1",
+})
+# SnapStart: Java 11 and later, Python 3.12 and later, .NET 8 and later (cfn-lint E2530/I2530 agree).
+_NO_SNAPSTART = frozenset({"java8", "java8.al2", "dotnet5.0", "dotnet6", "dotnet7", "python3.7", "python3.8",
+                           "python3.9", "python3.10", "python3.11"})
+
+
+def runtime_family(runtime: Any) -> str | None:
+    """The language of a Lambda runtime id (``python3.13`` → ``python``), None if unrecognised."""
+    if not isinstance(runtime, str):
+        return None
+    return next((f for f in _RUNTIME_FAMILIES if runtime.startswith(f)), None)
+
+
+@fact("runtime_support", types=[FUNCTION])
+def runtime_support(resource: Resource, inventory: Sequence[Resource]) -> dict[str, Any]:
+    """The runtime's language family and whether Lambda offers it on arm64 and with SnapStart.
+
+    Each value is an Unknown when the runtime is, and None for container images and unknown runtimes.
+    """
+    props = resource.properties if isinstance(resource.properties, dict) else {}
+    runtime = props.get("Runtime")
+    if isinstance(runtime, Unknown):
+        return {"family": runtime, "arm64": runtime, "snapstart": runtime}
+    family = runtime_family(runtime)
+    if props.get("PackageType") == "Image" or family is None:
+        return {"family": None, "arm64": None, "snapstart": None}
+    snapstart = family in ("java", "python", "dotnet") and not runtime.startswith("dotnetcore") \
+        and runtime not in _NO_SNAPSTART
+    return {"family": family, "arm64": runtime not in _X86_ONLY, "snapstart": snapstart}
+
+
+@fact("published_versions", types=[FUNCTION])
+def published_versions(resource: Resource, inventory: Sequence[Resource]) -> bool:
+    """Whether the template publishes versions of the function (an AWS::Lambda::Version or an alias)."""
+    if resource.related.get("aliases"):
+        return True
+    keys = {"{{ref:" + resource.id + "}}", "{{getatt:" + resource.id + ".Arn}}"}
+    if isinstance(resource.name, str):
+        keys.add(resource.name)
+    return any(r.type == "AWS::Lambda::Version" and isinstance(r.properties, dict)
+               and r.properties.get("FunctionName") in keys for r in inventory)
+
+
+@fact("sync_invokers", types=[FUNCTION])
+def sync_invokers(resource: Resource, inventory: Sequence[Resource]) -> list[str]:
+    """Services the template lets invoke the function synchronously and wait: ``apigateway``, ``url``, ``elb``."""
+    out: set[str] = set()
+    for perm in resource.related.get("permissions") or []:
+        props = perm.get("Properties") if isinstance(perm, dict) else None
+        principal = props.get("Principal") if isinstance(props, dict) else None
+        if isinstance(principal, str) and principal.startswith("apigateway."):
+            out.add("apigateway")
+        elif isinstance(principal, str) and principal.startswith("elasticloadbalancing."):
+            out.add("elb")
+    if resource.related.get("url") is not None:
+        out.add("url")
+    return sorted(out)

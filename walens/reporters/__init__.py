@@ -7,9 +7,10 @@ from typing import Any, TextIO
 
 from walens.errors import UsageError
 
-FORMATS = ("console", "json", "markdown", "html", "sarif")
+FORMATS = ("console", "json", "markdown", "html", "sarif", "junit")
 # `json` would shadow the standard library module inside the package.
-_MODULES = {"console": "console", "json": "json_", "markdown": "markdown", "html": "html", "sarif": "sarif"}
+_MODULES = {"console": "console", "json": "json_", "markdown": "markdown", "html": "html", "sarif": "sarif",
+            "junit": "junit"}
 
 
 def render(fmt: str, doc: dict[str, Any], lang: str = "en", color: bool = False) -> str:

@@ -266,6 +266,82 @@ def choice_title(choice_id: str, lang: str) -> str:
     return lens_labels(lang).choices.get(choice_id, choice_id)
 
 
+LENS_SYMBOLS = {"risk": "✖", "evidenced": "✔", "needs_answer": "?", "not_applicable": "–"}
+
+
+def _ask_fallback(doc: Mapping[str, Any], entry: Mapping[str, Any]) -> Any:
+    """The question to ask for a coverage entry of a review written before entries carried ``ask``."""
+    try:
+        from walens import lens
+    except ImportError:
+        return None
+    choice = str(entry.get("choice"))
+    if not lens.is_choice_id(choice):
+        return None
+    bp = lens.choice(choice)
+    status = str(entry.get("status"))
+    if bp.check != lens.Check.AUTO and status != "not_applicable":
+        reason: str | None = "manual"
+    elif status == "needs_answer":
+        undecided = any((f.get("lens") or {}).get("choice") == choice for f in with_status(doc, "not_assessed"))
+        reason = "undecided" if undecided else "unchecked"
+    else:
+        reason = None
+    text = lens.question_to_ask(bp, reason)
+    return {"en": text.en, "ja": text.ja} if text is not None else None
+
+
+def lens_rows(doc: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
+    """The review's lens coverage, one row per best practice in lens order, texts in ``lang``.
+
+    Each row: pillar, question, choice, title, tier, check, status, symbol, rules, failing_rules,
+    ask (the question to ask, or ''), answer. Tier, check and question come from ``walens.lens`` for a
+    review written before its entries carried them.
+    """
+    rows = []
+    for entry in doc.get("lens") or []:
+        choice = str(entry.get("choice"))
+        tier, check = entry.get("tier"), entry.get("check")
+        if tier is None or check is None:
+            try:
+                from walens import lens
+
+                bp = lens.choice(choice) if lens.is_choice_id(choice) else None
+            except ImportError:
+                bp = None
+            tier = tier if tier is not None or bp is None else str(bp.tier)
+            check = check if check is not None or bp is None else str(bp.check)
+        ask = entry["ask"] if "ask" in entry else _ask_fallback(doc, entry)
+        if isinstance(ask, Mapping):
+            ask = ask.get(lang) or ask.get("en") or ""
+        status = str(entry.get("status"))
+        rows.append({
+            "pillar": str(entry.get("pillar")), "question": str(entry.get("question")), "choice": choice,
+            "title": choice_title(choice, lang), "tier": str(tier or ""), "check": str(check or ""),
+            "status": status, "symbol": LENS_SYMBOLS.get(status, ""),
+            "rules": [str(r) for r in entry.get("rules") or []],
+            "failing_rules": [str(r) for r in entry.get("failing_rules") or []],
+            "ask": str(ask or ""), "answer": entry.get("answer"),
+        })
+    return rows
+
+
+def lens_counts(doc: Mapping[str, Any]) -> dict[str, int]:
+    """How many best practices the review left in each coverage status (all four present)."""
+    counts = dict.fromkeys(LENS_STATUSES, 0)
+    for entry in doc.get("lens") or []:
+        status = str(entry.get("status"))
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def lens_counts_line(doc: Mapping[str, Any], labels: Labels) -> str:
+    """One line: "Lens coverage (38 best practices): 2 risk found, 9 evidenced, ..."."""
+    counts = lens_counts(doc)
+    parts = [labels(f"lens_count_{s}", count=counts[s]) for s in LENS_STATUSES]
+    return f"{labels('lens_summary', count=sum(counts.values()))}: {labels('list_sep').join(parts)}"
+
+
 def severity_rank(severity: object) -> int:
     """Sort key: high first, unknown severities last."""
     return _SEVERITY_RANK.get(str(severity), len(SEVERITIES))
@@ -296,6 +372,24 @@ def with_status(doc: Mapping[str, Any], *statuses: str) -> list[dict[str, Any]]:
     return [f for f in doc.get("findings") or [] if f.get("status") in statuses]
 
 
+def failing(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Failing findings that are not in the baseline (``--baseline``): the ones that gate the build."""
+    return [f for f in with_status(doc, "fail") if not f.get("baselined")]
+
+
+def baselined(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Failing findings recorded in the baseline: listed apart, they do not fail the build."""
+    return [f for f in with_status(doc, "fail") if f.get("baselined")]
+
+
+def suppression_text(finding: Mapping[str, Any], labels: Labels) -> str:
+    """"suppressed in the template: <reason>" / "suppressed by configuration: <reason>"."""
+    sup = finding.get("suppression") if isinstance(finding.get("suppression"), Mapping) else {}
+    reason = str((sup or {}).get("reason") or finding.get("reason") or "")
+    head = labels(f"suppression_{suppression_kind(finding)}")
+    return f"{head}: {reason}" if reason else head
+
+
 def count_by(findings: Iterable[Mapping[str, Any]], key: str) -> dict[str, int]:
     """How many findings have each value of ``key``."""
     out: dict[str, int] = {}
@@ -305,9 +399,9 @@ def count_by(findings: Iterable[Mapping[str, Any]], key: str) -> dict[str, int]:
 
 
 def pillar_severity_table(doc: Mapping[str, Any]) -> dict[str, dict[str, int]]:
-    """Failing findings counted by pillar then severity; all five pillars present."""
+    """Failing findings (baselined ones apart) counted by pillar then severity; all five pillars present."""
     table = {p: dict.fromkeys(SEVERITIES, 0) for p in PILLARS}
-    for f in with_status(doc, "fail"):
+    for f in failing(doc):
         row = table.setdefault(str(f.get("pillar")), dict.fromkeys(SEVERITIES, 0))
         row[str(f.get("severity"))] = row.get(str(f.get("severity")), 0) + 1
     return table
@@ -340,13 +434,16 @@ def totals_line_parts(doc: Mapping[str, Any], labels: Labels) -> list[str]:
     """The pieces of the one-line outcome: failed (by severity), passed, not assessed, ..., errors."""
     findings = doc.get("findings") or []
     by_status = count_by(findings, "status")
-    failing = with_status(doc, "fail")
-    by_sev = count_by(failing, "severity")
-    parts = [labels("count_failed", count=len(failing))]
+    new = failing(doc)
+    by_sev = count_by(new, "severity")
+    parts = [labels("count_failed", count=len(new))]
     detail = [f"{by_sev[s]} {labels.severity(s).lower()}" if labels.lang == "en" else f"{labels.severity(s)} {by_sev[s]}"
               for s in SEVERITIES if by_sev.get(s)]
     if detail:
         parts[0] += f" ({labels('list_sep').join(detail)})"
+    old = baselined(doc)
+    if old or doc.get("baseline") is not None:
+        parts.append(labels("count_baselined", count=len(old)))
     parts.append(labels("count_passed", count=by_status.get("pass", 0)))
     parts.append(labels("count_not_assessed", count=by_status.get("not_assessed", 0)))
     for status in ("suppressed", "accepted"):

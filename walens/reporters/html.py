@@ -13,6 +13,8 @@ from walens.reporters._common import (
     choice_title,
     display_name,
     finding_message,
+    lens_counts_line,
+    lens_rows,
     location_key,
     pillar_rank,
     pillar_severity_table,
@@ -26,6 +28,9 @@ from walens.reporters._common import (
     severity_rank,
     totals_line_parts,
     verdict,
+    baselined,
+    failing as failing_findings,
+    suppression_text,
     where,
     with_status,
 )
@@ -34,7 +39,6 @@ FONT_STACKS = {
     "en": 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif',
     "ja": '"Hiragino Sans", "Hiragino Kaku Gothic ProN", "Noto Sans JP", "Yu Gothic UI", "Meiryo", sans-serif',
 }
-_LENS_SYMBOLS = {"risk": "✖", "evidenced": "✔", "needs_answer": "?", "not_applicable": "–"}
 
 
 def _resource(f: Mapping[str, Any]) -> str:
@@ -54,25 +58,23 @@ def _origin(f: Mapping[str, Any]) -> str:
 
 def _lens(doc: Mapping[str, Any], t: Labels) -> list[dict[str, Any]]:
     lang = t.lang
+    labels = catalogue(lang)
     pillars: dict[str, dict[str, list[dict[str, Any]]]] = {}
-    for entry in doc.get("lens") or []:
-        pillar = str(entry.get("pillar"))
-        question = str(entry.get("question"))
-        answer = entry.get("answer")
+    for row in lens_rows(doc, lang):
+        answer = row["answer"]
         answer_text = ""
         if isinstance(answer, Mapping) and answer:
             parts = [str(answer.get("notes") or "")]
             if answer.get("by"):
                 parts.append(t("answered_by", by=answer.get("by"), at=answer.get("at") or ""))
             answer_text = " — ".join(p for p in parts if p)
-        status = str(entry.get("status"))
-        pillars.setdefault(pillar, {}).setdefault(question, []).append({
-            "choice": str(entry.get("choice")),
-            "title": choice_title(str(entry.get("choice")), lang),
-            "status": status,
-            "status_label": t.lens_status(status),
-            "symbol": _LENS_SYMBOLS.get(status, ""),
-            "rules": [str(r) for r in entry.get("rules") or []],
+        failing = set(row["failing_rules"])
+        pillars.setdefault(row["pillar"], {}).setdefault(row["question"], []).append({
+            **row,
+            "status_label": t.lens_status(row["status"]),
+            "tier_label": labels.get(f"tier_{row['tier']}", row["tier"]),
+            "check_label": labels.get(f"check_{row['check']}", row["check"]),
+            "rules": [{"id": r, "failing": r in failing} for r in row["rules"]],
             "answer": answer_text,
         })
     return [
@@ -87,7 +89,7 @@ def _lens(doc: Mapping[str, Any], t: Labels) -> list[dict[str, Any]]:
 def _findings(doc: Mapping[str, Any], t: Labels) -> list[dict[str, Any]]:
     lang = t.lang
     by_pillar: dict[str, dict[str, list[Mapping[str, Any]]]] = {}
-    for f in with_status(doc, "fail"):
+    for f in failing_findings(doc):
         by_pillar.setdefault(str(f.get("pillar")), {}).setdefault(str(f.get("rule_id")), []).append(f)
     out = []
     for pillar, rules in sorted(by_pillar.items(), key=lambda kv: pillar_rank(kv[0])):
@@ -125,7 +127,7 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False) -> str
     scan = doc.get("scan") or {}
     fail_on, failed = verdict(doc)
     table = pillar_severity_table(doc)
-    failing = with_status(doc, "fail")
+    failing = failing_findings(doc)
     by_sev = {s: sum(1 for f in failing if f.get("severity") == s) for s in SEVERITIES}
     context = {
         "lang": lang,
@@ -146,12 +148,24 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False) -> str
         "total_cells": [by_sev[s] for s in SEVERITIES],
         "total_all": sum(by_sev.values()),
         "lens": _lens(doc, t),
+        "lens_counts": lens_counts_line(doc, t) if doc.get("lens") else "",
         "failing_count": len(failing),
         "findings": _findings(doc, t),
         "others": [{"status": str(f.get("status")), "status_label": t.status(str(f.get("status"))),
                     "rule_id": str(f.get("rule_id")), "resource": _resource(f), "where": where(f),
-                    "reason": str(f.get("reason") or "")}
-                   for f in sorted(with_status(doc, "suppressed", "accepted"), key=location_key)],
+                    "reason": suppression_text(f, t) if f.get("suppression") else str(f.get("reason") or "")}
+                   for f in sorted(with_status(doc, "suppressed", "accepted"), key=location_key)]
+        # Baselined failures (--baseline), fixed baseline entries and unused suppressions: same table.
+        + [{"status": "baselined", "status_label": t("baselined_mark"), "rule_id": str(f.get("rule_id")),
+            "resource": _resource(f), "where": where(f), "reason": finding_message(doc, f, lang)}
+           for f in sorted(baselined(doc), key=location_key)]
+        + [{"status": "fixed", "status_label": t("baseline_fixed_title"), "rule_id": str(e.get("rule_id")),
+            "resource": str(e.get("resource") or ""), "where": str(e.get("file") or ""),
+            "reason": t("baseline_fixed_intro")} for e in (doc.get("baseline") or {}).get("fixed") or []]
+        + [{"status": "unused", "status_label": t("unused_suppressions_title"), "rule_id": str(u.get("rule_id")),
+            "resource": str(u.get("resource") or ", ".join(u.get("resources") or []) or "*"),
+            "where": f"{u.get('file')}:{u['line']}" if u.get("line") else str(u.get("file") or ""),
+            "reason": str(u.get("reason") or "")} for u in doc.get("unused_suppressions") or []],
         "not_assessed": [{"rule_id": str(f.get("rule_id")), "resource": _resource(f), "where": where(f),
                           "reason": str(f.get("reason") or "")}
                          for f in sorted(with_status(doc, "not_assessed"), key=location_key)],

@@ -14,11 +14,17 @@ from typing import Any
 from walens.reporters._common import (
     SEVERITIES,
     Labels,
+    catalogue,
     choice_title,
     display_name,
     finding_message,
+    lens_counts_line,
+    lens_rows,
     location_key,
+    pillar_rank,
     pillar_severity_table,
+    question_label,
+    question_title,
     rule_example,
     rule_references,
     rule_text,
@@ -26,6 +32,9 @@ from walens.reporters._common import (
     severity_rank,
     totals_line_parts,
     verdict,
+    baselined,
+    failing as failing_findings,
+    suppression_text,
     where,
     with_status,
 )
@@ -131,21 +140,125 @@ def _summary_table(doc: Mapping[str, Any], t: Labels) -> list[str]:
     return lines
 
 
+def _coverage(doc: Mapping[str, Any], t: Labels) -> str:
+    """Every best practice, pillar by pillar and question by question: status, rules, question to ask."""
+    rows = lens_rows(doc, t.lang)
+    if not rows:
+        return ""
+    out = [f"## {esc(t('lens_coverage'))}", "", esc(t("lens_coverage_intro")), ""]
+    pillar = question = None
+    for row in sorted(rows, key=lambda r: pillar_rank(r["pillar"])):  # stable: lens order within a pillar
+        if row["pillar"] != pillar:
+            pillar, question = row["pillar"], None
+            out += ["", f"### {esc(t.pillar(pillar))}", ""] if out[-1] else [f"### {esc(t.pillar(pillar))}", ""]
+        if row["question"] != question:
+            question = row["question"]
+            title = question_title(question, t.lang)
+            heading = question_label(question, t.lang) + (f" — {title}" if title else "")
+            out += ["", f"#### {esc(heading)}", ""] if out[-1] else [f"#### {esc(heading)}", ""]
+            head = [t("best_practice"), t("tier"), t("check"), t("status"), t("rules"), t("lens_ask")]
+            out += ["| " + " | ".join(esc(h) for h in head) + " |", "|---" * len(head) + "|"]
+        failing = set(row["failing_rules"])
+        rules = ", ".join(f"**{esc(r)}**" if r in failing else esc(r) for r in row["rules"])
+        tier = t(f"tier_{row['tier']}") if f"tier_{row['tier']}" in catalogue(t.lang) else row["tier"]
+        check = t(f"check_{row['check']}") if f"check_{row['check']}" in catalogue(t.lang) else row["check"]
+        cells = [f"{esc(row['title'])} ({esc(row['choice'])})", esc(tier), esc(check),
+                 f"{row['symbol']} {esc(t.lens_status(row['status']))}".strip(), rules or "—",
+                 esc(row["ask"]) or "—"]
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n\n"
+
+
 def _capped(items: list[str], more: int) -> list[str]:
     if more:
         items.append(f"- … (+{more})")
     return items
 
 
+def _kaizen(doc: Mapping[str, Any], t: Labels) -> list[str]:
+    """Since the last review, accepted risks (waivers), expired and expiring waivers, manual answers."""
+    out: list[str] = []
+    since = doc.get("since_last_review")
+    if since:
+        counts = t("list_sep").join(t(f"diff_count_{k}", count=int(since.get(k) or 0))
+                                    for k in ("new", "resolved", "changed_severity", "persisting"))
+        out += [f"## {esc(t('diff_title'))}", "", esc(t("since_last", review=since.get("review"), counts=counts)), ""]
+    accepted = sorted(with_status(doc, "accepted"), key=location_key)
+    if accepted:
+        # Six cells, like every table of this report; the ticket goes with the reason.
+        head = [t("rule"), t("resource"), t("location"), t("waiver_owner"), f"{t('reason')} ({t('waiver_ticket')})",
+                t("waiver_expires")]
+        out += [f"## {esc(t('accepted_risks'))} ({len(accepted)})", "", esc(t("accepted_risks_intro")), "",
+                "| " + " | ".join(esc(h) for h in head) + " |", "|---" * len(head) + "|"]
+        for f in accepted[:_TAIL_ITEMS]:
+            w = f.get("waiver") or {}  # reviews written before waivers carried one have only a reason
+            reason = str(w.get("reason") or f.get("reason") or "") + (f" ({w['ticket']})" if w.get("ticket") else "")
+            cells = [f.get("rule_id"), (f.get("resource") or {}).get("id"), where(f), w.get("owner") or "—", reason,
+                     w.get("expires") or "—"]
+            out.append("| " + " | ".join(esc(c) for c in cells) + " |")
+        out += _capped([], max(0, len(accepted) - _TAIL_ITEMS)) + [""]
+    expired = sorted((f for f in with_status(doc, "fail") if f.get("waiver_expired")), key=location_key)
+    if expired:
+        out += [f"## {esc(t('waivers_expired_title'))} ({len(expired)})", ""]
+        items = [f"- {esc(f.get('rule_id'))} {esc((f.get('resource') or {}).get('id'))} — {esc(where(f))} — "
+                 f"{esc(t('waiver_expired_mark', date=(f.get('waiver') or {}).get('expires')))}: "
+                 f"{esc((f.get('waiver') or {}).get('owner'))}, {esc((f.get('waiver') or {}).get('reason'))}"
+                 for f in expired[:_TAIL_ITEMS]]
+        out += _capped(items, max(0, len(expired) - _TAIL_ITEMS)) + [""]
+    section = doc.get("waivers") or {}
+    if section.get("expiring_within_days") is not None:
+        days = section["expiring_within_days"]
+        soon = section.get("expiring") or []
+        out += [f"## {esc(t('waivers_expiring_title', days=days))} ({len(soon)})", ""]
+        items = [f"- {esc(w.get('expires'))} ({esc(t('waiver_days_left', count=w.get('days_left'), days=w.get('days_left')))}): "
+                 f"{esc(w.get('rule') or w.get('choice'))} {esc(w.get('resource'))} — {esc(w.get('owner'))}"
+                 for w in soon[:_TAIL_ITEMS]]
+        out += (items or [esc(t("waivers_expiring_none", days=days))]) + [""]
+    answers = doc.get("answers") or {}
+    if answers:
+        out += [f"## {esc(t('answers_title'))} ({len(answers)})", "", esc(t("answers_intro")), ""]
+        for choice, a in answers.items():
+            age = a.get("age_days")
+            when = t("answer_age", count=age, days=age) if age is not None else str(a.get("at"))
+            notes = f" — {esc(a.get('notes'))}" if a.get("notes") else ""
+            out.append(f"- **{esc(choice_title(choice, t.lang))}** ({esc(choice)}): "
+                       f"{esc(t('answer_' + str(a.get('answer'))))}{notes} ({esc(a.get('by'))}, {esc(when)})")
+        out.append("")
+    return out
+
+
 def _tail(doc: Mapping[str, Any], t: Labels) -> str:
     out: list[str] = []
-    others = sorted(with_status(doc, "suppressed", "accepted"), key=location_key)
+    old = sorted(baselined(doc), key=location_key)
+    if old:
+        base = doc.get("baseline") or {}
+        out += [f"## {esc(t('baselined_title'))} ({len(old)})", "", esc(t("baselined_intro", file=base.get("file") or "")), ""]
+        items = [f"- {esc(t.severity(str(f.get('severity'))))}: {esc(f.get('rule_id'))} "
+                 f"{esc((f.get('resource') or {}).get('id'))} — {esc(where(f))} — {esc(finding_message(doc, f, t.lang))}"
+                 for f in old[:_TAIL_ITEMS]]
+        out += _capped(items, max(0, len(old) - _TAIL_ITEMS)) + [""]
+    fixed = (doc.get("baseline") or {}).get("fixed") or []
+    if fixed:
+        out += [f"## {esc(t('baseline_fixed_title'))} ({len(fixed)})", "", esc(t("baseline_fixed_intro")), ""]
+        items = [f"- {esc(e.get('rule_id'))} {esc(e.get('resource'))} — {esc(e.get('file'))}" for e in fixed[:_TAIL_ITEMS]]
+        out += _capped(items, max(0, len(fixed) - _TAIL_ITEMS)) + [""]
+    out += _kaizen(doc, t)
+    others = sorted(with_status(doc, "suppressed"), key=location_key)  # accepted ones: _kaizen
     if others:
         out += [f"## {esc(t('other_findings'))} ({len(others)})", ""]
         items = [f"- {esc(t.status(str(f.get('status'))))}: {esc(f.get('rule_id'))} "
-                 f"{esc((f.get('resource') or {}).get('id'))} — {esc(where(f))} — {esc(f.get('reason') or '')}"
+                 f"{esc((f.get('resource') or {}).get('id'))} — {esc(where(f))} — "
+                 f"{esc(suppression_text(f, t) if f.get('suppression') else f.get('reason') or '')}"
                  for f in others[:_TAIL_ITEMS]]
         out += _capped(items, len(others) - _TAIL_ITEMS if len(others) > _TAIL_ITEMS else 0) + [""]
+    unused = doc.get("unused_suppressions") or []
+    if unused:
+        out += [f"## {esc(t('unused_suppressions_title'))} ({len(unused)})", "", esc(t("unused_suppressions_intro")), ""]
+        items = [f"- {esc(u.get('kind'))}: {esc(u.get('rule_id'))} "
+                 f"{esc(u.get('resource') or ', '.join(u.get('resources') or []) or '*')} — "
+                 f"{esc(u.get('file') or '')}{':' + esc(u.get('line')) if u.get('line') else ''} — {esc(u.get('reason'))}"
+                 for u in unused[:_TAIL_ITEMS]]
+        out += _capped(items, max(0, len(unused) - _TAIL_ITEMS)) + [""]
     not_assessed = sorted(with_status(doc, "not_assessed"), key=location_key)
     out += [f"## {esc(t('not_assessed_title'))} ({len(not_assessed)})", ""]
     if not_assessed:
@@ -207,15 +320,16 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False) -> str
         "",
         f"**{esc(t('fail_on', level=fail_on))}: {esc(state)}** — {esc(t('list_sep').join(totals_line_parts(doc, t)))}",
         "",
+        *([esc(lens_counts_line(doc, t)), ""] if doc.get("lens") else []),
         f"### {esc(t('summary_failing'))}",
         "",
         *_summary_table(doc, t),
         "",
     ]
     head_text = "\n".join(head) + "\n"
-    tail_text = _tail(doc, t)
+    tail_text = _coverage(doc, t) + _tail(doc, t)
 
-    failing = sorted(with_status(doc, "fail"),
+    failing = sorted(failing_findings(doc),
                      key=lambda f: (severity_rank(f.get("severity")), str(f.get("rule_id")), location_key(f)))
     body = [f"## {esc(t('failing_findings'))} ({len(failing)})", ""]
     if not failing:

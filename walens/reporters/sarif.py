@@ -117,6 +117,9 @@ def _result(doc: Mapping[str, Any], f: Mapping[str, Any], index: dict[str, int],
         kind = "inSource" if suppression_kind(f) == "inline" else "external"
         result["suppressions"] = [{"kind": kind, "status": "accepted",
                                    "justification": str(f.get("reason") or "")}]
+    if doc.get("baseline") is not None and f.get("status") == "fail":
+        # --baseline: a result the baseline holds is "unchanged", any other failure is "new".
+        result["baselineState"] = "unchanged" if f.get("baselined") else "new"
     result["properties"] = {"pillar": str(f.get("pillar") or ""), "severity": severity,
                             "choice": str((f.get("lens") or {}).get("choice") or "")}
     return result
@@ -146,6 +149,9 @@ def build(doc: Mapping[str, Any], lang: str = "en") -> dict[str, Any]:
                                    f"input-error/{e.get('kind') or 'unknown'}") for e in errors]
     notifications += [_notification(str(s.get("reason") or ""), "note", s.get("path"), None, "input-skipped")
                       for s in doc.get("skipped") or []]
+    notifications += [_notification(t("suppression_unused", kind=u.get("kind"), rule=u.get("rule_id")), "warning",
+                                    u.get("file"), u.get("line"), "unused-suppression")
+                      for u in doc.get("unused_suppressions") or []]
     scan = doc.get("scan") or {}
     invocation: dict[str, Any] = {"executionSuccessful": not errors}
     if scan.get("started_at"):

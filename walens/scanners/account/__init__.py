@@ -1,0 +1,323 @@
+"""The account scanner: a live AWS account, read-only, into the same resource model as a template.
+
+``collect()`` resolves the session, account and regions, runs one task per (region, service) (and the
+tasks those spawn) on a bounded thread pool, and returns what it gathered, gaps included;
+``assemble()`` prunes, applies defaults, links the graph per account and region, computes facts and
+marks as Unknown what a gap hid. Importing this package imports boto3: template mode never does.
+See docs/ARCHITECTURE.md, "Account mode".
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any
+
+from walens.errors import UsageError
+from walens.model import Resource, Unknown
+
+# Service name (as --services takes it) -> collector module, in the order tasks start.
+SERVICE_MODULES: dict[str, str] = {
+    "lambda": "lambda_",
+    "logs": "logs",
+    "apigateway": "apigateway",
+    "apigatewayv2": "apigatewayv2",
+    "iam": "iam",
+    "sqs": "sqs",
+    "stepfunctions": "stepfunctions",
+    "cloudwatch": "cloudwatch",
+}
+SERVICE_ALIASES = {"states": "stepfunctions", "sfn": "stepfunctions", "http-api": "apigatewayv2",
+                   "apigw": "apigateway", "cw": "cloudwatch", "cloudwatch-logs": "logs"}
+
+
+class _Watch(dict):  # type: ignore[type-arg]
+    """A resource's ``related`` that records which keys a fact function reads."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__(data)
+        self.read: set[str] = set()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: Any) -> Any:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self.read.add(key)  # type: ignore[arg-type]
+        return super().__contains__(key)
+
+    def _all(self) -> None:
+        self.read.update(super().keys())
+
+    def items(self) -> Any:
+        self._all()
+        return super().items()
+
+    def values(self) -> Any:
+        self._all()
+        return super().values()
+
+    def __iter__(self) -> Any:
+        self._all()
+        return super().__iter__()
+
+
+def module(service: str) -> ModuleType:
+    """The collector module of ``service``."""
+    return importlib.import_module(f"walens.scanners.account.{SERVICE_MODULES[service]}")
+
+
+def resolve_services(names: Sequence[str]) -> list[str]:
+    """``--services`` values as collector names (all of them when empty); UsageError on an unknown one."""
+    if not names:
+        return list(SERVICE_MODULES)
+    out: list[str] = []
+    for name in names:
+        key = SERVICE_ALIASES.get(name.strip().lower(), name.strip().lower())
+        if key not in SERVICE_MODULES:
+            raise UsageError(f"--services {name!r}: expected some of {', '.join(SERVICE_MODULES)}")
+        if key not in out:
+            out.append(key)
+    return out
+
+
+def declared_operations() -> dict[str, list[str]]:
+    """Every operation each collector declares it may call (``walens iam-policy`` and the read-only test)."""
+    return {service: sorted(module(service).OPERATIONS) for service in SERVICE_MODULES}
+
+
+def collect(*, profile: str | None = None, regions: Sequence[str] = (), all_regions: bool = False,
+            services: Sequence[str] = (), max_workers: int = 8, session: Any = None,
+            hooks: Sequence[Callable[[Any], None]] = (),
+            progress: Callable[[int, int], None] | None = None) -> Any:
+    """Gather the account's resources; returns a :class:`core.Collected`."""
+    import boto3
+    import botocore.exceptions
+
+    from walens.scanners.account.core import Collected, Ctx, Gap, Scope, run_tasks
+
+    if max_workers < 1:
+        raise UsageError("--max-workers must be at least 1")
+    names = resolve_services(services)
+    modules = {name: module(name) for name in names}
+    try:
+        session = session or boto3.Session(profile_name=profile)
+    except botocore.exceptions.ProfileNotFound as exc:
+        raise UsageError(f"--profile: {exc}") from exc
+    home = (list(regions) or [session.region_name or ""])[0]
+    if not home and not all_regions:
+        raise UsageError("no region: pass --region (or --all-regions), or set AWS_REGION or a profile region")
+    home = home or "us-east-1"
+    collected = Collected()
+    partition = session.get_partition_for_region(home) if hasattr(session, "get_partition_for_region") else "aws"
+    scope = Scope(session, "", partition, collected, max_workers, hooks)
+    try:
+        identity = scope.client("sts", home).get_caller_identity()
+    except botocore.exceptions.NoCredentialsError as exc:
+        raise UsageError("no AWS credentials found (the standard chain: environment, profile, SSO, instance role)") from exc
+    except botocore.exceptions.ClientError as exc:
+        raise UsageError(f"cannot identify the account: {exc}") from exc
+    scope.account = str(identity.get("Account"))
+    arn = str(identity.get("Arn") or "")
+    if arn.startswith("arn:"):
+        scope.partition = arn.split(":")[1]
+    region_list = _regions(scope, home, list(regions), all_regions)
+    collected.accounts = [scope.account]
+    collected.regions = region_list
+    tasks = []
+    for name, mod in modules.items():
+        ctx_regions = [home if home in region_list else region_list[0]] if getattr(mod, "GLOBAL", False) else region_list
+        offered = set(session.get_available_regions(mod.SERVICE, scope.partition) or ())
+        for region in ctx_regions:
+            ctx = Ctx(scope, region, mod)
+            if offered and region not in offered and not getattr(mod, "GLOBAL", False):
+                collected.add_gap(Gap(scope.account, region, mod.SERVICE, "*", "NotOffered", "not_offered",
+                                      f"{mod.SERVICE} is not offered in {region}: nothing of it to review there"))
+                continue
+            tasks.append((ctx, mod.collect, (ctx,)))
+    try:
+        run_tasks(tasks, max_workers, progress)
+    except botocore.exceptions.NoCredentialsError as exc:
+        raise UsageError("AWS credentials disappeared during the scan") from exc
+    return collected
+
+
+def _regions(scope: Any, home: str, regions: list[str], all_regions: bool) -> list[str]:
+    if not all_regions:
+        return list(dict.fromkeys(regions)) or [home]
+    from walens.scanners.account import ec2
+    from walens.scanners.account.core import CallFailed, Ctx
+
+    ctx = Ctx(scope, home, ec2)
+    try:
+        # Only the regions the account has enabled (an opt-in region left disabled is not listed).
+        found = [r["RegionName"] for r in ctx.pages("DescribeRegions", "Regions")]
+    except CallFailed:
+        found = scope.session.get_available_regions("lambda", scope.partition)
+    return sorted(found) or [home]
+
+
+def assemble(collected: Any, services: Sequence[str] = ()) -> list[Resource]:
+    """Prune, default, link, compute facts, and mark what gaps hid: the resources rules judge."""
+    from walens import facts, graph
+    from walens.views import apply_defaults, base_view
+
+    names = resolve_services(services)
+    mods = [module(n) for n in names]
+    resources: list[Resource] = sorted(collected.resources, key=lambda r: (r.account or "", r.region or "",
+                                                                            r.type, r.id))
+    for mod in mods:
+        finalize = getattr(mod, "finalize", None)
+        if finalize is not None:
+            resources = finalize(resources)
+    for r in resources:
+        r.facts["defaulted"] = apply_defaults(r.type, r.properties)
+    regional: dict[tuple[str | None, str | None], list[Resource]] = {}
+    global_: dict[str | None, list[Resource]] = {}
+    for r in resources:
+        if r.region == "global":
+            global_.setdefault(r.account, []).append(r)
+        else:
+            regional.setdefault((r.account, r.region), []).append(r)
+    linked: set[str | None] = set()
+    # Names repeat across regions (a function "api" in two regions): relations never cross a region,
+    # except to the account's global resources (IAM).
+    for (account, _region), group in regional.items():
+        graph.link(group + global_.get(account, []))
+        linked.add(account)
+    for account, group in global_.items():
+        if account not in linked:
+            graph.link(group)
+    _relink(resources, base_view)
+    facts.compute(resources)
+    _apply_unknowns(collected, resources, mods)
+    return resources
+
+
+def _relink(resources: list[Resource], base_view: Callable[[Resource], dict[str, Any]]) -> None:
+    """Relations graph.link cannot see in account data: a stage's web ACL, a state machine's log group ARN."""
+    by_id = {r.id: r for r in resources}
+    log_groups = {(r.account, r.region, r.name): r for r in resources if r.type == "AWS::Logs::LogGroup"}
+    for r in resources:
+        if r.type == "AWS::WAFv2::WebACLAssociation" and r.source == "account":
+            stage = by_id.get(str(r.properties.get("ResourceArn")))
+            if stage is None:
+                continue
+            stage.related["waf"] = base_view(r)
+            api = by_id.get(stage.id.rsplit("/stages/", 1)[0])
+            if api is not None:
+                api.related["waf"] = base_view(r)
+        elif r.type == "AWS::StepFunctions::StateMachine" and r.related.get("log_group") is None:
+            logging = r.properties.get("LoggingConfiguration")
+            for dest in (logging.get("Destinations") or []) if isinstance(logging, dict) else []:
+                arn = ((dest or {}).get("CloudWatchLogsLogGroup") or {}).get("LogGroupArn")
+                if isinstance(arn, str) and ":log-group:" in arn:
+                    name = arn.split(":log-group:", 1)[1].removesuffix(":*")
+                    group = log_groups.get((r.account, r.region, name))
+                    if group is not None:
+                        r.related["log_group"] = base_view(group)
+                        break
+
+
+def _unknown_marks(collected: Any, resources: list[Resource],
+                   mods: list[ModuleType]) -> dict[str, list[tuple[str, str, Unknown]]]:
+    """resource id -> [(section, key, Unknown)] from region-wide gaps and per-resource failures."""
+    marks: dict[str, list[tuple[str, str, Unknown]]] = {}
+    by_service = {m.SERVICE: m for m in mods}
+    for gap in collected.gaps.values():
+        mod = by_service.get(gap.service)
+        targets = getattr(mod, "REGION_UNKNOWNS", {}).get(gap.operation, ()) if mod else ()
+        if not targets:
+            continue
+        global_ = getattr(mod, "GLOBAL", False)
+        value = Unknown(gap.reason)
+        for r in resources:
+            if r.account != gap.account or (not global_ and r.region != gap.region):
+                continue
+            for rtype, section, key in targets:
+                if r.type == rtype:
+                    marks.setdefault(r.id, []).append((section, key, value))
+    known = {r.id for r in resources}
+    for rid, items in collected.unknowns.items():
+        if rid in known:
+            marks.setdefault(rid, []).extend(items)
+    return marks
+
+
+def _apply_unknowns(collected: Any, resources: list[Resource], mods: list[ModuleType]) -> None:
+    """Put what gaps hid into the model as Unknown, and every fact computed from it.
+
+    Facts ran on the relations as linked (missing ones empty). For a resource with an unknown relation,
+    each fact registered for its type runs again with ``related`` watched: a fact that read an unknown
+    relation becomes that Unknown, so the rules built on it end not_assessed, never a false pass or fail.
+    """
+    from walens import facts as facts_module
+
+    facts_module._load()
+    registry = facts_module._REGISTRY  # (name, types, fn): the facts package's own registration list
+    by_id = {r.id: r for r in resources}
+    for rid, items in _unknown_marks(collected, resources, mods).items():
+        r = by_id[rid]
+        related_unknown = {key: value for section, key, value in items if section == "related"}
+        if related_unknown:
+            original = r.related
+            for name, types, fn in registry:
+                if r.type not in types:
+                    continue
+                watch = _Watch(original)
+                r.related = watch
+                try:
+                    fn(r, resources)
+                except Exception:  # noqa: BLE001 - its first result stands; only what it read matters
+                    pass
+                finally:
+                    r.related = original
+                hit = next((k for k in watch.read if k in related_unknown), None)
+                if hit is not None:
+                    r.facts[name] = related_unknown[hit]
+        for section, key, value in items:
+            if section == "related":
+                r.related[key] = value
+            elif section == "facts":
+                r.facts[key] = value
+            else:
+                r.properties[key] = value
+
+
+def gap_rules(gaps: Sequence[Any], rules: Sequence[Any], findings: Sequence[Any]) -> None:
+    """Name, on each gap, the rules it left unable to judge (in place)."""
+    for gap in gaps:
+        ids = {f.rule_id for f in findings if f.status == "not_assessed" and f.reason == gap.reason}
+        mod = _module_for(gap.service) if gap.kind != "not_offered" else None
+        listed = set(mod.OPERATIONS.get(gap.operation, ())) if mod is not None else set()
+        ids |= {rule.id for rule in rules if "account" in rule.scope and listed & set(rule.resource_types)}
+        gap.rules = sorted(ids)
+
+
+def _module_for(service: str) -> ModuleType | None:
+    for name in SERVICE_MODULES:
+        mod = module(name)
+        if mod.SERVICE == service:
+            return mod
+    return None
+
+
+def progress_printer(stream: Any = None) -> Callable[[int, int], None] | None:
+    """A one-line progress display on stderr when it is a terminal; None otherwise."""
+    stream = stream or sys.stderr
+    if not stream.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        stream.write(f"\rwalens: {done}/{total} scan tasks done")
+        if done >= total:
+            stream.write("\n")
+        stream.flush()
+
+    return show

@@ -1,0 +1,243 @@
+"""Lambda: functions, reserved concurrency, code signing, recursion, event invoke configs, event source mappings,
+URLs, aliases, permissions.
+
+List-level first (``ListFunctions`` carries most of a function's configuration, one
+``ListEventSourceMappings`` sweep per region), then one task per function for what only a per-function
+call shows. Environment variable values stay in memory for rules to inspect; they are never written
+to the review (only names appear in findings).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from walens.model import Resource
+from walens.scanners.account.core import CallFailed, Ctx
+from walens.scanners.account.shape import parse_json, pick
+
+SERVICE = "lambda"
+FUNCTION = "AWS::Lambda::Function"
+ESM = "AWS::Lambda::EventSourceMapping"
+EIC = "AWS::Lambda::EventInvokeConfig"
+URL = "AWS::Lambda::Url"
+ALIAS = "AWS::Lambda::Alias"
+PERMISSION = "AWS::Lambda::Permission"
+
+OPERATIONS: dict[str, tuple[str, ...]] = {
+    "ListFunctions": (FUNCTION, EIC, URL, ALIAS, PERMISSION),
+    "ListEventSourceMappings": (ESM,),
+    "GetFunctionConcurrency": (),
+    "ListFunctionEventInvokeConfigs": (EIC,),
+    "ListFunctionUrlConfigs": (URL,),
+    "GetFunctionUrlConfig": (URL,),
+    "ListAliases": (ALIAS,),
+    "GetPolicy": (PERMISSION,),
+    "GetFunctionCodeSigningConfig": (),
+    "GetFunctionRecursionConfig": (),
+}
+# When a region-wide listing fails, these relations of these types are unknown in that region.
+REGION_UNKNOWNS: dict[str, list[tuple[str, str, str]]] = {
+    "ListEventSourceMappings": [(FUNCTION, "related", "event_sources"), ("AWS::SQS::Queue", "related", "consumers")],
+}
+
+_FUNCTION_KEYS = ("FunctionName", "Runtime", "Role", "Handler", "Description", "Timeout", "MemorySize",
+                  "PackageType", "Architectures", "KmsKeyArn")
+_ESM_KEYS = ("EventSourceArn", "BatchSize", "MaximumBatchingWindowInSeconds", "FunctionResponseTypes",
+             "StartingPosition", "StartingPositionTimestamp", "MaximumRetryAttempts", "BisectBatchOnFunctionError",
+             "MaximumRecordAgeInSeconds", "ParallelizationFactor", "TumblingWindowInSeconds", "DestinationConfig",
+             "FilterCriteria", "ScalingConfig", "Topics", "Queues", "SelfManagedEventSource",
+             "SourceAccessConfigurations", "KMSKeyArn", "MetricsConfig", "ProvisionedPollerConfig",
+             "AmazonManagedKafkaEventSourceConfig", "SelfManagedKafkaEventSourceConfig", "DocumentDBEventSourceConfig")
+
+
+def function_properties(cfg: dict[str, Any]) -> dict[str, Any]:
+    """A ``GetFunctionConfiguration``/``ListFunctions`` entry as ``AWS::Lambda::Function`` properties."""
+    props = pick(cfg, _FUNCTION_KEYS)
+    if isinstance(cfg.get("TracingConfig"), dict):
+        props["TracingConfig"] = pick(cfg["TracingConfig"], ("Mode",))
+    variables = (cfg.get("Environment") or {}).get("Variables")
+    if variables:
+        props["Environment"] = {"Variables": dict(variables)}
+    vpc = cfg.get("VpcConfig") or {}
+    if vpc.get("SubnetIds"):  # the API returns empty lists for a function outside any VPC
+        props["VpcConfig"] = pick(vpc, ("SubnetIds", "SecurityGroupIds", "Ipv6AllowedForDualStack"))
+    target = (cfg.get("DeadLetterConfig") or {}).get("TargetArn")
+    if target:
+        props["DeadLetterConfig"] = {"TargetArn": target}
+    if cfg.get("Layers"):
+        props["Layers"] = [layer.get("Arn") for layer in cfg["Layers"] if isinstance(layer, dict)]
+    if isinstance(cfg.get("LoggingConfig"), dict):
+        props["LoggingConfig"] = pick(cfg["LoggingConfig"], ("LogFormat", "ApplicationLogLevel", "SystemLogLevel",
+                                                              "LogGroup"))
+        if props["LoggingConfig"].get("LogGroup") == f"/aws/lambda/{cfg.get('FunctionName')}":
+            # The API names the default group; a template leaves it unset. Unset, it means the same to rules
+            # (the group Lambda creates, without retention, if it does not exist yet).
+            del props["LoggingConfig"]["LogGroup"]
+    if isinstance(cfg.get("EphemeralStorage"), dict):
+        props["EphemeralStorage"] = pick(cfg["EphemeralStorage"], ("Size",))
+    if isinstance(cfg.get("SnapStart"), dict):
+        props["SnapStart"] = pick(cfg["SnapStart"], ("ApplyOn",))
+    image = (cfg.get("ImageConfigResponse") or {}).get("ImageConfig")
+    if image:
+        props["ImageConfig"] = pick(image, ("Command", "EntryPoint", "WorkingDirectory"))
+    if cfg.get("FileSystemConfigs"):
+        props["FileSystemConfigs"] = [pick(f, ("Arn", "LocalMountPath")) for f in cfg["FileSystemConfigs"]]
+    return props
+
+
+def collect(ctx: Ctx) -> None:
+    ctx.spawn(_event_source_mappings, ctx)  # first: it runs even when the function listing is denied
+    for cfg in ctx.pages("ListFunctions", "Functions"):
+        fn = ctx.add(Resource(
+            id=cfg["FunctionArn"], type=FUNCTION, properties=function_properties(cfg), name=cfg["FunctionName"],
+            arn=cfg["FunctionArn"], metadata=pick(cfg, ("State", "LastUpdateStatus", "LastModified", "CodeSize")),
+        ))
+        ctx.spawn(_details, ctx, fn)
+
+
+def _event_source_mappings(ctx: Ctx) -> None:
+    for m in ctx.pages("ListEventSourceMappings", "EventSourceMappings"):
+        props = pick(m, _ESM_KEYS)
+        props["FunctionName"] = m.get("FunctionArn")
+        props["Enabled"] = str(m.get("State", "Enabled")) not in ("Disabled", "Disabling")
+        arn = m.get("EventSourceMappingArn") or ctx.arn("lambda", f"event-source-mapping:{m['UUID']}")
+        ctx.add(Resource(id=arn, type=ESM, properties=props, name=m.get("UUID"), arn=arn,
+                         metadata=pick(m, ("State", "StateTransitionReason", "LastProcessingResult"))))
+
+
+def _details(ctx: Ctx, fn: Resource) -> None:
+    name = fn.name
+    try:
+        answer = ctx.call("GetFunctionConcurrency", FunctionName=name) or {}
+        if answer.get("ReservedConcurrentExecutions") is not None:
+            fn.properties["ReservedConcurrentExecutions"] = answer["ReservedConcurrentExecutions"]
+    except CallFailed as exc:
+        fn.properties["ReservedConcurrentExecutions"] = exc.unknown
+    try:
+        answer = ctx.call("GetFunctionCodeSigningConfig", FunctionName=name) or {}
+        if answer.get("CodeSigningConfigArn"):
+            fn.properties["CodeSigningConfigArn"] = answer["CodeSigningConfigArn"]
+    except CallFailed as exc:
+        fn.properties["CodeSigningConfigArn"] = exc.unknown
+    try:
+        answer = ctx.call("GetFunctionRecursionConfig", FunctionName=name) or {}
+        if answer.get("RecursiveLoop"):
+            fn.properties["RecursiveLoop"] = answer["RecursiveLoop"]
+    except CallFailed as exc:
+        fn.properties["RecursiveLoop"] = exc.unknown
+    try:
+        for cfg in ctx.pages("ListFunctionEventInvokeConfigs", "FunctionEventInvokeConfigs", FunctionName=name):
+            _event_invoke_config(ctx, fn, cfg)
+    except CallFailed as exc:
+        ctx.unknown(fn, "related", "event_invoke_config", exc)
+        ctx.unknown(fn, "facts", "invoked_async", exc)
+    try:
+        for cfg in _url_configs(ctx, fn):
+            _url(ctx, fn, cfg)
+    except CallFailed as exc:
+        ctx.unknown(fn, "related", "url", exc)
+    try:
+        for alias in ctx.pages("ListAliases", "Aliases", FunctionName=name):
+            _alias(ctx, fn, alias)
+    except CallFailed as exc:
+        ctx.unknown(fn, "related", "aliases", exc)
+    try:
+        policy = ctx.call("GetPolicy", FunctionName=name, missing_ok=True)
+        if policy:
+            _permissions(ctx, fn, parse_json(policy.get("Policy")))
+    except CallFailed as exc:
+        for key in ("permissions", "async_invokers"):
+            ctx.unknown(fn, "related", key, exc)
+        ctx.unknown(fn, "facts", "invoked_async", exc)
+
+
+def _qualifier(function_arn: str) -> str | None:
+    parts = function_arn.split(":")
+    return parts[7] if len(parts) > 7 else None
+
+
+def _event_invoke_config(ctx: Ctx, fn: Resource, cfg: dict[str, Any]) -> None:
+    arn = str(cfg.get("FunctionArn") or fn.arn)
+    qualifier = _qualifier(arn) or "$LATEST"
+    props: dict[str, Any] = {"FunctionName": fn.name, "Qualifier": qualifier,
+                             **pick(cfg, ("MaximumRetryAttempts", "MaximumEventAgeInSeconds"))}
+    destinations = cfg.get("DestinationConfig") or {}
+    dest = {k: pick(destinations.get(k), ("Destination",)) for k in ("OnSuccess", "OnFailure")
+            if (destinations.get(k) or {}).get("Destination")}
+    if dest:
+        props["DestinationConfig"] = dest
+    ctx.add(Resource(id=f"{fn.arn}:{qualifier}/event-invoke-config", type=EIC, properties=props,
+                     name=f"{fn.name}:{qualifier}", arn=arn))
+
+
+def _url_configs(ctx: Ctx, fn: Resource) -> list[dict[str, Any]]:
+    try:
+        return ctx.pages("ListFunctionUrlConfigs", "FunctionUrlConfigs", FunctionName=fn.name, record=False)
+    except CallFailed as exc:
+        if exc.gap.kind != "not_supported":
+            ctx.scope.collected.add_gap(exc.gap)
+            raise
+    # An endpoint without the list (an emulator): ask for the unqualified URL instead.
+    answer = ctx.call("GetFunctionUrlConfig", FunctionName=fn.name, missing_ok=True)
+    return [answer] if answer else []
+
+
+def _url(ctx: Ctx, fn: Resource, cfg: dict[str, Any]) -> None:
+    arn = str(cfg.get("FunctionArn") or fn.arn)
+    qualifier = _qualifier(arn)
+    props = {"TargetFunctionArn": arn, **pick(cfg, ("AuthType", "Cors"))}
+    if cfg.get("InvokeMode"):
+        props["InvokeMode"] = str(cfg["InvokeMode"]).upper()
+    if qualifier:
+        props["Qualifier"] = qualifier
+    ctx.add(Resource(id=f"{arn}/url", type=URL, properties=props, name=f"{fn.name}{':' + qualifier if qualifier else ''}",
+                     arn=arn, metadata=pick(cfg, ("FunctionUrl",))))
+
+
+def _alias(ctx: Ctx, fn: Resource, alias: dict[str, Any]) -> None:
+    props = {"FunctionName": fn.name, **pick(alias, ("Name", "FunctionVersion", "Description"))}
+    weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights")
+    if weights:
+        props["RoutingConfig"] = {"AdditionalVersionWeights": [
+            {"FunctionVersion": v, "FunctionWeight": w} for v, w in sorted(weights.items())]}
+    ctx.add(Resource(id=alias["AliasArn"], type=ALIAS, properties=props, name=alias.get("Name"), arn=alias["AliasArn"]))
+
+
+def _condition_value(condition: Any, key: str) -> Any:
+    """The value of condition key ``key`` (case-insensitive) under any operator."""
+    if not isinstance(condition, dict):
+        return None
+    for block in condition.values():
+        if isinstance(block, dict):
+            for k, v in block.items():
+                if isinstance(k, str) and k.lower() == key.lower():
+                    return v[0] if isinstance(v, list) and len(v) == 1 else v
+    return None
+
+
+def _principal(value: Any) -> Any:
+    if isinstance(value, dict):
+        for key in ("Service", "AWS", "Federated"):
+            if key in value:
+                found = value[key]
+                return found[0] if isinstance(found, list) and len(found) == 1 else found
+    return value
+
+
+def _permissions(ctx: Ctx, fn: Resource, policy: Any) -> None:
+    statements = policy.get("Statement") if isinstance(policy, dict) else None
+    for i, stmt in enumerate(statements if isinstance(statements, list) else []):
+        if not isinstance(stmt, dict) or stmt.get("Effect", "Allow") != "Allow":
+            continue
+        sid = str(stmt.get("Sid") or f"Statement{i}")
+        condition = stmt.get("Condition")
+        action = stmt.get("Action")
+        props: dict[str, Any] = {"FunctionName": fn.name, "Action": action[0] if isinstance(action, list) and len(action) == 1 else action,
+                                 "Principal": _principal(stmt.get("Principal"))}
+        for cfn_key, cond_key in (("SourceArn", "AWS:SourceArn"), ("SourceAccount", "AWS:SourceAccount"),
+                                  ("FunctionUrlAuthType", "lambda:FunctionUrlAuthType"),
+                                  ("PrincipalOrgID", "aws:PrincipalOrgID"), ("EventSourceToken", "lambda:EventSourceToken")):
+            value = _condition_value(condition, cond_key)
+            if value is not None:
+                props[cfn_key] = value
+        ctx.add(Resource(id=f"{fn.arn}/permission/{sid}", type=PERMISSION, properties=props, name=sid, arn=fn.arn))
