@@ -19,7 +19,9 @@ from walens.rules import load_rules
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "rules"
-RULES = {rule.id: rule for rule in load_rules()}
+# Account-only rules (scope [account]) judge what only a live account shows: no template can exercise
+# them; the account scan tests (tests/test_account_*.py) do.
+RULES = {rule.id: rule for rule in load_rules() if "template" in rule.scope}
 PREFIXES = {"Bad": "fail", "Good": "pass", "Unknown": "not_assessed"}
 # Runtime lifecycle states depend on the date; fixtures are written for this one.
 FIXTURE_DAY = datetime.date(2026, 11, 23)
@@ -88,3 +90,29 @@ def test_remediation_example_passes(rule_id: str, tmp_path: Path) -> None:
     doc = scan_templates([str(path)], select=[rule_id])
     assert doc["errors"] == []
     assert {f["status"] for f in doc["findings"]} == {"pass"}
+
+
+CFN_EXAMPLES = sorted(rule_id for rule_id, rule in RULES.items() if "example_cfn" in rule.remediation)
+
+
+@pytest.mark.parametrize("rule_id", CFN_EXAMPLES)
+def test_remediation_example_cfn_passes(rule_id: str, tmp_path: Path) -> None:
+    """The plain CloudFormation example is a whole template without a Transform and passes the rule."""
+    example = RULES[rule_id].remediation["example_cfn"]
+    data = yaml.compose(example, Loader=yaml.SafeLoader)  # tags (!Ref, !GetAtt) left as they are
+    keys = {key.value for key, _ in data.value}
+    assert "Resources" in keys and "Transform" not in keys, rule_id
+    path = tmp_path / "example_cfn.yaml"
+    path.write_text(example, encoding="utf-8")
+    doc = scan_templates([str(path)], select=[rule_id])
+    assert doc["errors"] == [] and doc["skipped"] == []
+    assert {f["status"] for f in doc["findings"]} == {"pass"}
+    assert doc["rules"][rule_id]["remediation"]["example_cfn"] == example
+
+
+def test_some_rules_have_a_cloudformation_example() -> None:
+    # A SAM example spells most settings differently from plain CloudFormation (Tracing vs TracingConfig,
+    # Events vs EventSourceMapping, the implicit stage...): those rules carry example_cfn too.
+    assert len(CFN_EXAMPLES) >= 30
+    for rule_id in CFN_EXAMPLES:
+        assert "AWS::Serverless-2016-10-31" in RULES[rule_id].remediation["example"], rule_id

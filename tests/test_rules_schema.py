@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +124,8 @@ CASES: list[tuple[dict[str, Any], str, str]] = [
     ({"rationale__ja": DELETE}, "rationale.ja", "missing"),
     ({"remediation__en": DELETE}, "remediation.en", "missing"),
     ({"remediation__fr": "x"}, "remediation.fr", "unknown field"),
+    ({"remediation__example_cfn": ["Resources: {}"]}, "remediation.example_cfn", "string"),
+    ({"remediation__example_cfn": "  "}, "remediation.example_cfn", "string"),
     ({"message__en": "Function {arn} is big"}, "message.en", "{arn}"),
     ({"message__ja": "関数 {params.nope}"}, "message.ja", "no param 'nope'"),
     ({"message__en": "Function {name"}, "message.en", "placeholder"),
@@ -228,3 +231,13 @@ def test_deprecated_rules_run_only_when_named(tmp_path: Path) -> None:
     assert "COST901" not in {r.id for r in select_rules(rules)}
     assert "COST901" not in {r.id for r in select_rules(rules, ["costOptimization"])}
     assert {r.id for r in select_rules(rules, ["COST901"])} == {"COST901"}
+
+
+def test_folded_japanese_lines_join_without_a_space_but_latin_words_keep_theirs() -> None:
+    from walens.rules import join_folded_cjk
+
+    assert join_folded_cjk("関数に ついては AWS Lambda の 設定") == "関数については AWS Lambda の設定"
+    gap = re.compile("[\u3040-\u30ff\u4e00-\u9fff] [\u3040-\u30ff\u4e00-\u9fff]")
+    for rule in load_rules():
+        for texts in (rule.title, rule.message, rule.rationale, rule.remediation):
+            assert not gap.search(texts["ja"]), (rule.id, gap.search(texts["ja"]))

@@ -42,6 +42,7 @@ class Format(StrEnum):
     html = "html"
     sarif = "sarif"
     junit = "junit"
+    pdf = "pdf"
 
 
 class Lang(StrEnum):
@@ -85,17 +86,25 @@ def _use_color(fmt: Format, output: Path | None) -> bool:
     return fmt is Format.console and output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-def _render(doc: dict[str, Any], fmt: Format, lang: Lang, output: Path | None) -> None:
+def _render(doc: dict[str, Any], fmt: Format, lang: Lang, output: Path | None,
+            options: dict[str, Any] | None = None) -> None:
     from walens import reporters
 
+    if fmt is Format.pdf:
+        from walens.reporters import pdf
+
+        if output is None:
+            raise UsageError("--format pdf needs --output FILE")
+        pdf.write(doc, str(output), lang.value, **(options or {}))
+        return
     color = _use_color(fmt, output)
     if output is None:
-        reporters.write(fmt.value, doc, sys.stdout, lang.value, color=color)
+        reporters.write(fmt.value, doc, sys.stdout, lang.value, color=color, options=options)
         sys.stdout.flush()
         return
     try:
         with open(output, "w", encoding="utf-8", newline="\n") as handle:
-            reporters.write(fmt.value, doc, handle, lang.value, color=color)
+            reporters.write(fmt.value, doc, handle, lang.value, color=color, options=options)
     except OSError as exc:
         raise UsageError(f"cannot write the report: {exc.strerror}", file=str(output)) from exc
 
@@ -112,6 +121,28 @@ def _exit_code(doc: dict[str, Any]) -> int:
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")]
 LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of the report.")]
+TitleOpt = Annotated[str | None, typer.Option("--title", help="Report title on the cover (HTML/PDF).")]
+CustomerOpt = Annotated[str | None, typer.Option("--customer", help="Customer named on the cover (HTML/PDF).")]
+AuthorOpt = Annotated[str | None, typer.Option("--author", help="Author named on the cover (HTML/PDF).")]
+LogoOpt = Annotated[Path | None, typer.Option("--logo", metavar="FILE", help="Logo image embedded on the cover "
+                                                                             "(PNG, JPEG, GIF, WebP or SVG; HTML/PDF).")]
+RepoUrlOpt = Annotated[str | None, typer.Option("--repo-url", metavar="URL", help="Link findings to file lines under URL "
+                                                                                  "(Markdown), e.g. https://github.com/o/r/blob/main/")]
+
+
+def _report_options(title: str | None, customer: str | None, author: str | None, logo: Path | None,
+                    repo_url: str | None) -> dict[str, Any]:
+    """Options of the HTML/PDF/Markdown reports; the logo is read (and checked) before the scan runs."""
+    options: dict[str, Any] = {"title": title, "customer": customer, "author": author, "repo_url": repo_url}
+    if logo is not None:
+        from walens.reporters.html import logo_data_uri
+
+        options["logo"] = logo_data_uri(logo)
+    if repo_url is not None:
+        from walens.reporters.markdown import check_repo_url
+
+        check_repo_url(repo_url)
+    return {k: v for k, v in options.items() if v is not None}
 WorkloadOpt = Annotated[
     str | None, typer.Option("--workload", help="Workload name in the history [default: the folder of the first path].")
 ]
@@ -202,9 +233,16 @@ def scan_template(
         int | None, typer.Option("--waivers-expiring-within", metavar="DAYS", min=0,
                                  help="List the waivers that expire within DAYS days.")
     ] = None,
+    title: TitleOpt = None,
+    customer: CustomerOpt = None,
+    author: AuthorOpt = None,
+    logo: LogoOpt = None,
+    repo_url: RepoUrlOpt = None,
 ) -> None:
     """Review SAM/CloudFormation templates."""
     from walens.pipeline import scan_templates
+
+    report_options = _report_options(title, customer, author, logo, repo_url)
 
     cfg = _config(
         config,
@@ -230,7 +268,7 @@ def scan_template(
     note = history.record_scan(doc, kept)
     if note:
         typer.echo(note, err=True)
-    _render(doc, fmt, Lang(cfg["lang"]), output)
+    _render(doc, fmt, Lang(cfg["lang"]), output, report_options)
     _github(doc, fmt, cfg["lang"], output)
     raise typer.Exit(_exit_code(doc))
 
@@ -261,13 +299,52 @@ def scan_account(
     rules_dir: Annotated[
         list[Path] | None, typer.Option("--rules-dir", help="Extra rules (same schema); repeatable.")
     ] = None,
+    accounts: Annotated[
+        list[str] | None, typer.Option("--accounts", help="Review these accounts (IDs, comma-separated) by assuming "
+                                                          "--role-name in each; one consolidated review.")
+    ] = None,
+    organization: Annotated[
+        bool, typer.Option("--organization", help="Review every active account of the organization "
+                                                  "(organizations:ListAccounts), assuming --role-name in each.")
+    ] = False,
+    role_name: Annotated[
+        str | None, typer.Option("--role-name", help="Role to assume in each account (arn:aws:iam::ID:role/NAME).")
+    ] = None,
+    external_id: Annotated[str | None, typer.Option("--external-id", help="External ID the role's trust policy asks for.")] = None,
+    no_logs_insights: Annotated[
+        bool, typer.Option("--no-logs-insights", help="Skip the Logs Insights query of functions' REPORT lines "
+                                                      "(memory used, init duration).")
+    ] = False,
+    save: Annotated[bool, typer.Option("--save", help="Store the review in the history (see 'walens history').")] = False,
+    workload: Annotated[
+        str | None, typer.Option("--workload", help="Workload name in the history [default: aws-<account ID>].")
+    ] = None,
+    history_location: HistoryOpt = None,
+    waivers_file: Annotated[
+        Path | None, typer.Option("--waivers", help="Accepted risks file [default: the nearest .walens-waivers.yml].")
+    ] = None,
+    waivers_expiring_within: Annotated[
+        int | None, typer.Option("--waivers-expiring-within", metavar="DAYS", min=0,
+                                 help="List the waivers that expire within DAYS days.")
+    ] = None,
+    title: TitleOpt = None,
+    customer: CustomerOpt = None,
+    author: AuthorOpt = None,
+    logo: LogoOpt = None,
+    repo_url: RepoUrlOpt = None,
 ) -> None:
     """Review a live AWS account, read-only (AWS_ENDPOINT_URL is respected)."""
+    report_options = _report_options(title, customer, author, logo, repo_url)
+    from walens import history, waivers
     from walens.pipeline import scan_account as run
     from walens.scanners.account import progress_printer
 
     if region and all_regions:
         raise UsageError("--region and --all-regions exclude each other")
+    waiver_set = waivers.load_for_scan(str(waivers_file) if waivers_file else None)
+    kept = None
+    if workload is not None:  # named: the history (and its answers) is opened before the scan
+        kept = history.prepare_scan([], save=save, workload=workload, location=history_location)
     doc = run(
         profile=profile,
         regions=_split(region),
@@ -280,10 +357,53 @@ def scan_account(
         ignore=_split(ignore),
         rules_dirs=[str(p) for p in rules_dir or []],
         progress=progress_printer(),
+        accounts=_split(accounts),
+        organization=organization,
+        role_name=role_name,
+        external_id=external_id,
+        logs_insights=not no_logs_insights,
+        waivers=waiver_set,
+        waivers_expiring_within=waivers_expiring_within,
+        answers=kept.answers if kept is not None else None,
     )
-    _render(doc, fmt, lang, output)
+    if kept is None and save:  # unnamed: the workload is the account(s) the scan identified
+        kept = history.prepare_scan([], save=save, workload=_account_workload(doc), location=history_location)
+        if kept.answers:
+            from walens.answers import apply as apply_answers
+
+            apply_answers(doc, kept.answers)
+    note = history.record_scan(doc, kept) if kept is not None else None
+    if note:
+        typer.echo(note, err=True)
+    _render(doc, fmt, lang, output, report_options)
     raise typer.Exit(_exit_code(doc))
 
+
+def _account_workload(doc: dict[str, Any]) -> str:
+    """``aws-<account>`` (up to three accounts joined; more: ``aws-<N>-accounts``)."""
+    ids = [str(a) for a in (doc.get("scan") or {}).get("accounts") or []]
+    if not ids:
+        return "aws-account"
+    return "aws-" + "-".join(ids) if len(ids) <= 3 else f"aws-{len(ids)}-accounts"
+
+
+@app.command("iam-policy")
+def iam_policy(
+    services: Annotated[
+        list[str] | None, typer.Option("--services", help="Only what scanning these services needs (default: all).")
+    ] = None,
+    role_name: Annotated[
+        str | None, typer.Option("--role-name", help="Add what the caller of a multi-account scan needs: "
+                                 "sts:AssumeRole on this role (and listing the organization's accounts).")
+    ] = None,
+    partition: Annotated[str, typer.Option("--partition", help="aws, aws-cn or aws-us-gov.")] = "aws",
+    output: OutputOpt = None,
+) -> None:
+    """Print the minimal read-only IAM policy 'scan account' needs (from what its collectors declare)."""
+    from walens.scanners.account.iampolicy import policy
+
+    _write_text(json.dumps(policy(_split(services), role_name=role_name, partition=partition), indent=2) + "\n",
+                output)
 
 @app.command("report")
 def report(
@@ -291,8 +411,14 @@ def report(
     fmt: FormatOpt = Format.html,
     output: OutputOpt = None,
     lang: LangOpt = Lang.en,
+    title: TitleOpt = None,
+    customer: CustomerOpt = None,
+    author: AuthorOpt = None,
+    logo: LogoOpt = None,
+    repo_url: RepoUrlOpt = None,
 ) -> None:
     """Re-render a saved review without scanning again."""
+    report_options = _report_options(title, customer, author, logo, repo_url)
     try:
         doc = json.loads(review.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -303,7 +429,26 @@ def report(
         raise UsageError("not a walens review document (no schema_version/findings)", file=str(review))
     if str(doc["schema_version"]).split(".")[0] != "1":
         raise UsageError(f"unsupported review schema_version {doc['schema_version']!r}", file=str(review))
-    _render(doc, fmt, lang, output)
+    _render(doc, fmt, lang, output, report_options)
+
+
+@app.command("merge")
+def merge_command(
+    reviews: Annotated[list[Path], typer.Argument(help="Review JSON documents written by --format json.")],
+    fmt: FormatOpt = Format.json,
+    output: OutputOpt = None,
+    lang: Annotated[Lang | None, typer.Option("--lang", help="Language of the report [default: the reviews'].")] = None,
+    fail_on: Annotated[
+        FailOn | None, typer.Option("--fail-on", help="Exit 1 when a finding at or above this severity fails "
+                                                      "[default: the strictest of the reviews'].")
+    ] = None,
+) -> None:
+    """Consolidate reviews made separately (e.g. one process per account) into one review."""
+    from walens.merge import merge_files
+
+    doc = merge_files([str(p) for p in reviews], fail_on=fail_on.value if fail_on else None)
+    _render(doc, fmt, lang or Lang(doc.get("lang") or "en"), output)
+    raise typer.Exit(_exit_code(doc))
 
 
 @rules_app.command("list")
@@ -357,8 +502,12 @@ def rules_show(
                 rule.remediation[lang.value].strip(),
             ]
             example = rule.remediation.get("example")
+            example_cfn = rule.remediation.get("example_cfn")
             if example:
-                lines += ["", f"{labels[6]}:", str(example).rstrip()]
+                sam = " (SAM)" if example_cfn else ""
+                lines += ["", f"{labels[6]}{sam}:", str(example).rstrip()]
+            if example_cfn:
+                lines += ["", f"{labels[6]} (CloudFormation):", str(example_cfn).rstrip()]
             if rule.references:
                 lines += ["", f"{labels[7]}:"] + [f"  {ref}" for ref in rule.references]
             typer.echo("\n".join(lines))
@@ -553,6 +702,7 @@ class DiffFormat(StrEnum):
     console = "console"
     json = "json"
     markdown = "markdown"
+    html = "html"
 
 
 def _only_workload(store: Any, workload: str | None) -> str:
@@ -613,9 +763,15 @@ def history_show(
     lang: Annotated[Lang | None, typer.Option("--lang", help="Language [default: the review's].")] = None,
 ) -> None:
     """Re-render a saved review with any reporter."""
-    from walens.history import open_history
+    from walens.history import open_history, since_last_review
 
-    doc = open_history(history_location).get(review_id)
+    store = open_history(history_location)
+    doc = store.get(review_id)
+    if doc.get("workload"):  # what changed since the review before it, and the trend up to it
+        since = since_last_review(store, str(doc["workload"]), doc, current_id=str(review_id).strip().lstrip("#"))
+        if since is not None:
+            doc["since_last_review"] = since
+    store.close()
     _render(doc, fmt, lang or Lang(doc.get("lang") or "en"), output)
 
 
@@ -667,7 +823,19 @@ def diff_command(
             refs = [first, _load_ref(new, store)]
     (old_doc, old_ref), (new_doc, new_ref) = refs
     result = diff.diff(old_doc, new_doc, old_ref=old_ref, new_ref=new_ref)
-    _write_text(diff.render(result, fmt.value, lang.value), output)
+    extra: dict[str, Any] = {}
+    if fmt is DiffFormat.html:  # the trend chart of the two reviews, and the rule titles
+        from walens.history import trend_point
+
+        extra = {"trend": [trend_point(old_doc, _short_ref(old_doc, old_ref)),
+                           trend_point(new_doc, _short_ref(new_doc, new_ref))],
+                 "rules": {**(old_doc.get("rules") or {}), **(new_doc.get("rules") or {})}}
+    _write_text(diff.render(result, fmt.value, lang.value, **extra), output)
+
+
+def _short_ref(doc: dict[str, Any], ref: str) -> str:
+    """A review's label in a trend: its history ID, else the file's name."""
+    return str((doc.get("history") or {}).get("id") or (ref if not Path(ref).is_file() else Path(ref).name))
 
 
 @app.command("answer")

@@ -239,18 +239,45 @@ def render_markdown(d: Mapping[str, Any], lang: str = "en", *, level: int = 1) -
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def render(d: Mapping[str, Any], fmt: str, lang: str = "en") -> str:
-    """The diff in ``fmt``: console, json or markdown."""
+def render(d: Mapping[str, Any], fmt: str, lang: str = "en", *, trend: list[Mapping[str, Any]] | None = None,
+           rules: Mapping[str, Any] | None = None) -> str:
+    """The diff in ``fmt``: console, json, markdown or html (``trend`` and ``rules``: html only)."""
+    if fmt == "html":
+        from walens.reporters.html import render_diff
+
+        return render_diff(d, lang, trend=trend, rules=rules)
     if fmt == "json":
         return json.dumps(d, ensure_ascii=False, indent=2) + "\n"
     if fmt == "markdown":
         return render_markdown(d, lang)
     if fmt == "console":
         return render_console(d, lang)
-    raise UsageError(f"walens diff --format {fmt!r}: choose console, json or markdown "
-                     "(HTML: render the newer review with 'walens history show ID --format html')")
+    raise UsageError(f"walens diff --format {fmt!r}: choose console, json, markdown or html")
+
+
+SINCE_LIST_MAX = 100  # findings listed per kind in a saved review's ``since_last_review`` (counts stay exact)
 
 
 def since_last(d: Mapping[str, Any]) -> dict[str, Any]:
-    """The short form a saved review carries: the previous review's ID and the counts."""
-    return {"review": (d.get("old_review") or {}).get("ref"), **(d.get("summary") or {})}
+    """The short form a saved review carries: the previous review, the counts, and what changed.
+
+    ``review`` / ``finished_at`` name the previous review; ``new``, ``resolved``, ``changed_severity``
+    and ``persisting`` are counts; ``by_pillar`` the same counts per pillar; ``by_practice`` the diff's
+    rows; ``findings`` the new, resolved and changed-severity items (at most ``SINCE_LIST_MAX`` each;
+    persisting ones are only counted: the report lists every failing finding anyway).
+    """
+    from walens.reporters._common import pillar_rank
+
+    old = d.get("old_review") or {}
+    by_pillar: dict[str, dict[str, int]] = {}
+    for row in d.get("by_practice") or []:
+        counts = by_pillar.setdefault(str(row.get("pillar")), dict.fromkeys(KINDS, 0))
+        for k in KINDS:
+            counts[k] += int(row.get(k) or 0)
+    found = d.get("findings") or {}
+    return {
+        "review": old.get("ref"), "finished_at": old.get("finished_at"), **(d.get("summary") or {}),
+        "by_pillar": {p: by_pillar[p] for p in sorted(by_pillar, key=pillar_rank)},
+        "by_practice": list(d.get("by_practice") or []),
+        "findings": {k: list(found.get(k) or [])[:SINCE_LIST_MAX] for k in ("new", "resolved", "changed_severity")},
+    }

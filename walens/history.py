@@ -286,6 +286,18 @@ class SqliteHistory:
     def workloads(self) -> list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT workload FROM reviews ORDER BY workload")]
 
+    def failing_by_pillar(self, review_ids: list[str]) -> dict[str, dict[str, int]]:
+        """Failing findings per pillar of each review (from the findings table, no JSON parsing)."""
+        ids = [self._id(r) for r in review_ids]
+        out: dict[str, dict[str, int]] = {str(i): {} for i in ids}
+        if not ids:
+            return out
+        for rid, pillar, count in self.conn.execute(
+                f"SELECT review_id, pillar, count(*) FROM findings WHERE review_id IN ({','.join('?' * len(ids))})"
+                " AND status = 'fail' GROUP BY review_id, pillar", ids):
+            out[str(rid)][str(pillar)] = count
+        return out
+
     def answers(self, workload: str) -> dict[str, dict[str, Any]]:
         """The current answer of each best practice of ``workload`` (ChoiceId → answer)."""
         rows = self.conn.execute("SELECT choice, answer, notes, answered_by, answered_at FROM answers"
@@ -457,6 +469,65 @@ def latest(history: History, workload: str, count: int = 2) -> list[ReviewInfo]:
     return history.list(workload)[-count:]
 
 
+TREND_MAX = 12  # reviews in a trend: the current one and up to 11 before it
+
+
+def failing_by_pillar(doc: Mapping[str, Any]) -> dict[str, int]:
+    """Failing findings per pillar (every pillar, in lens order; a finding is a risk while ``fail``)."""
+    from walens.reporters._common import PILLARS
+
+    counts = dict.fromkeys(PILLARS, 0)
+    for f in doc.get("findings") or []:
+        if f.get("status") == "fail":
+            counts[str(f.get("pillar"))] = counts.get(str(f.get("pillar")), 0) + 1
+    return counts
+
+
+def trend_point(doc: Mapping[str, Any], ref: str | None, by_pillar: Mapping[str, int] | None = None) -> dict[str, Any]:
+    """One review in a trend: ``{review, finished_at, failing: {pillar: n}, total}``."""
+    from walens.reporters._common import PILLARS
+
+    counts = dict(by_pillar) if by_pillar is not None else failing_by_pillar(doc)
+    counts = {**dict.fromkeys(PILLARS, 0), **counts}
+    return {"review": ref, "finished_at": (doc.get("scan") or {}).get("finished_at"), "failing": counts,
+            "total": sum(counts.values())}
+
+
+def since_last_review(store: History, workload: str, doc: Mapping[str, Any], *,
+                      current_id: str | None = None) -> dict[str, Any] | None:
+    """What changed since the previous review of ``workload`` (``diff.since_last``) plus its ``trend``.
+
+    ``doc`` is the review ``current_id`` of the history, or (None) a review about to be saved. The
+    trend lists up to ``TREND_MAX`` reviews, oldest first, the last one being ``doc`` itself. None
+    when the workload has no earlier review.
+    """
+    from walens import diff
+
+    infos = store.list(workload)
+    if current_id is not None:
+        ids = [i.id for i in infos]
+        if str(current_id) not in ids:
+            return None
+        infos = infos[:ids.index(str(current_id))]
+    if not infos:
+        return None
+    earlier = infos[-(TREND_MAX - 1):]
+    previous = earlier[-1]
+    previous_doc = store.get(previous.id)
+    out = diff.since_last(diff.diff(previous_doc, doc, old_ref=previous.id, new_ref=current_id))
+    counter = getattr(store, "failing_by_pillar", None)
+    known: dict[str, dict[str, int]] = counter([i.id for i in earlier[:-1]]) if counter else {}
+    trend = []
+    for info in earlier[:-1]:
+        counts = known.get(info.id)
+        if counts is None:
+            trend.append(trend_point(store.get(info.id), info.id))
+        else:
+            trend.append({**trend_point({}, info.id, counts), "finished_at": info.finished_at or None})
+    out["trend"] = [*trend, trend_point(previous_doc, previous.id), trend_point(doc, current_id)]
+    return out
+
+
 @dataclass
 class ScanRecord:
     """What ``scan template --save/--workload`` does with the history around one scan."""
@@ -488,18 +559,16 @@ def record_scan(doc: dict[str, Any], rec: ScanRecord) -> str | None:
     if not rec.save:
         rec.store.close()
         return None
-    from walens import diff
-
-    previous = rec.store.list(rec.workload)[-1:]
-    if previous:
-        change = diff.diff(rec.store.get(previous[0].id), doc, old_ref=previous[0].id)
-        doc["since_last_review"] = diff.since_last(change)
+    since = since_last_review(rec.store, rec.workload, doc)
+    if since is not None:
+        doc["since_last_review"] = since
     info = rec.store.save(doc, rec.workload)
+    if since is not None:
+        since["trend"][-1]["review"] = info.id  # stored as null: 'history show' recomputes it
     doc["history"] = {"id": info.id, "workload": info.workload, "location": rec.store.location}
     rec.store.close()
     line = f"walens: saved as review {info.id} of workload {info.workload!r} in {doc['history']['location']}"
-    if previous:
-        s = doc["since_last_review"]
-        line += (f" (since review {previous[0].id}: {s['new']} new, {s['resolved']} resolved, "
-                 f"{s['changed_severity']} changed severity, {s['persisting']} persisting)")
+    if since is not None:
+        line += (f" (since review {since['review']}: {since['new']} new, {since['resolved']} resolved, "
+                 f"{since['changed_severity']} changed severity, {since['persisting']} persisting)")
     return line

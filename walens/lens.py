@@ -7,6 +7,7 @@ and ``BEST_PRACTICES`` are module attributes resolved lazily, so importing this 
 from __future__ import annotations
 
 import difflib
+import re
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -151,11 +152,15 @@ class _Catalogue:
     choice_by_id: dict[str, BestPractice]
 
 
+# A line break YAML folded into a space between two Japanese characters is not a word break.
+_CJK_GAP = re.compile("(?<=[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]) (?=[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef])")
+
+
 def _text(raw: Any, where: str) -> Text:
     if not isinstance(raw, dict) or any(not isinstance(raw.get(lang), str) or not raw[lang].strip()
                                         for lang in LANGS):
         raise ValueError(f"walens/data/lens.yaml: {where} needs non-empty 'en' and 'ja' strings")
-    return Text(en=raw["en"].strip(), ja=raw["ja"].strip())
+    return Text(en=raw["en"].strip(), ja=_CJK_GAP.sub("", raw["ja"].strip()))
 
 
 def _build(raw: dict[str, Any]) -> _Catalogue:

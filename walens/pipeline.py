@@ -191,9 +191,21 @@ def scan_account(
     session: Any = None,
     hooks: Sequence[Any] = (),
     progress: Any = None,
+    accounts: Sequence[str] = (),
+    organization: bool = False,
+    role_name: str | None = None,
+    external_id: str | None = None,
+    logs_insights: bool = True,
+    insights_days: int = 14,
+    insights_wait: float = 120.0,
+    waivers: WaiverSet | None = None,
+    waivers_expiring_within: int | None = None,
+    answers: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Review a live AWS account (read-only) with the rules whose scope includes ``account``.
 
+    ``accounts``/``organization`` with ``role_name`` review several accounts in one document
+    (walens.scanners.account.accounts); ``waivers`` and ``answers`` work as for templates.
     Imports boto3 (through ``walens.scanners.account``): only account mode does.
     """
     from walens.scanners import account
@@ -203,9 +215,14 @@ def scan_account(
         rules = select_rules(load_rules(rules_dirs), select, ignore)
     engine.summarize([], fail_on)  # a bad --fail-on fails before any call is made
     collected = account.collect(profile=profile, regions=regions, all_regions=all_regions, services=services,
-                                max_workers=max_workers, session=session, hooks=hooks, progress=progress)
+                                max_workers=max_workers, session=session, hooks=hooks, progress=progress,
+                                accounts=accounts, organization=organization, role_name=role_name,
+                                external_id=external_id, logs_insights=logs_insights,
+                                insights_days=insights_days, insights_wait=insights_wait)
     resources = account.assemble(collected, services)
     findings = engine.evaluate(resources, rules, lang=lang, source="account")
+    if waivers is not None:
+        waivers.apply(findings)
     gaps = collected.gap_list()
     account.gap_rules(gaps, rules, findings)
     doc = engine.build_review(
@@ -223,4 +240,12 @@ def scan_account(
     doc["scan"]["regions"] = list(collected.regions)
     doc["scan"]["api_calls"] = dict(sorted(collected.api_calls.items()))
     doc["scan"]["services"] = account.resolve_services(services)
+    if collected.notes:
+        doc["scan"]["notes"] = list(collected.notes)
+    if waivers is not None:
+        waivers.annotate(doc, waivers_expiring_within)
+    if answers:
+        from walens.answers import apply as apply_answers
+
+        apply_answers(doc, answers)
     return doc

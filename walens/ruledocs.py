@@ -44,8 +44,13 @@ def render_rule(rule: Rule, root: Path) -> str:
     out += ["", "## What it finds", "", rule.message["en"].strip(), "", "## Why it matters", "",
             rule.rationale["en"].strip(), "", "## How to fix it", "", rule.remediation["en"].strip()]
     example = rule.remediation.get("example")
+    example_cfn = rule.remediation.get("example_cfn")
     if example:
+        if example_cfn:
+            out += ["", "SAM:"]
         out += ["", "```yaml", str(example).rstrip(), "```"]
+    if example_cfn:
+        out += ["", "CloudFormation:", "", "```yaml", str(example_cfn).rstrip(), "```"]
     for heading, name in (("Failing example", "fail.yaml"), ("Passing example", "pass.yaml")):
         text = _fixture(root, rule.id, name)
         if text is not None:

@@ -121,6 +121,17 @@ def _lens_lookup(choice: str) -> tuple[str, str] | None:
     return str(record.question), str(record.pillar)
 
 
+# YAML folds a line break in a `>-` scalar into a space; between two Japanese characters that space is an
+# artefact of the author's line length, not a word break (spaces around Latin words are kept).
+_CJK = "\u3000-\u30ff\u3400-\u9fff\uff00-\uffef"
+_CJK_GAP = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
+
+
+def join_folded_cjk(text: str) -> str:
+    """``text`` without the spaces YAML folding left between two Japanese characters."""
+    return _CJK_GAP.sub("", text)
+
+
 def _texts(path: str, data: Mapping[str, Any], key: str, extra: Sequence[str] = ()) -> dict[str, str]:
     value = data[key]
     if not isinstance(value, Mapping):
@@ -130,7 +141,7 @@ def _texts(path: str, data: Mapping[str, Any], key: str, extra: Sequence[str] = 
         text = value.get(lang)
         if not isinstance(text, str) or not text.strip():
             raise _fail(path, f"{key}.{lang}", "missing or empty text")
-        out[lang] = text
+        out[lang] = join_folded_cjk(text) if lang == "ja" else text
     for other in value:
         if other not in LANGS and other not in extra:
             raise _fail(path, f"{key}.{other}", "unknown field")
@@ -265,7 +276,7 @@ def parse_rule(data: Any, path: str) -> Rule:
     for lang in LANGS:
         _check_placeholders(path, lang, message[lang], allowed, params)
     rationale = _texts(path, data, "rationale")
-    remediation = _texts(path, data, "remediation", extra=("example",))
+    remediation = _texts(path, data, "remediation", extra=("example", "example_cfn"))
 
     references = data["references"]
     if not isinstance(references, list) or not references or any(
@@ -316,7 +327,7 @@ def _builtin_rules() -> list[Rule]:
     def build() -> list[Rule]:
         return [_read(entry.read_text(encoding="utf-8"), str(entry)) for entry in entries]
 
-    return cached("rules", entries, build)
+    return cached("rules", [*entries, __file__], build)  # the parser is a source too
 
 
 def load_rules(extra_dirs: Sequence[str] = ()) -> list[Rule]:

@@ -36,7 +36,7 @@ def catalogue(lang: str) -> dict[str, str]:
 
     check_lang(lang)
     text = resources.files("walens").joinpath("reports_templates", "messages", f"{lang}.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise ValueError(f"reports_templates/messages/{lang}.yaml must map keys to strings")
     return {str(k): v for k, v in data.items()}
@@ -169,11 +169,15 @@ def rule_text(doc: Mapping[str, Any], rule_id: str, field: str, lang: str) -> st
     return str(value).strip()
 
 
-def rule_example(doc: Mapping[str, Any], rule_id: str) -> str:
-    """The remediation example (a SAM snippet) of a rule, or ''."""
+def rule_example(doc: Mapping[str, Any], rule_id: str, key: str = "example") -> str:
+    """The remediation example of a rule, or ''.
+
+    ``key`` "example" is the SAM (or CloudFormation) snippet every rule has; "example_cfn" is the plain
+    CloudFormation spelling, present only where it differs from the SAM one.
+    """
     rule = (doc.get("rules") or {}).get(rule_id) or {}
     remediation = rule.get("remediation") or {}
-    return str(remediation.get("example") or "").rstrip() if isinstance(remediation, Mapping) else ""
+    return str(remediation.get(key) or "").rstrip() if isinstance(remediation, Mapping) else ""
 
 
 def rule_references(doc: Mapping[str, Any], rule_id: str) -> list[str]:

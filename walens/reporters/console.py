@@ -212,6 +212,11 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False) -> str
     if gaps:
         out += ["", f"{'確認できなかった項目' if lang == 'ja' else 'Could not see'} ({len(gaps)}): "
                 + "; ".join(_clean(g.get("reason")) for g in gaps[:5]) + (" …" if len(gaps) > 5 else "")]
+    calls = (doc.get("scan") or {}).get("api_calls") or {}  # account mode: read calls made, per service
+    if calls:
+        total = sum(int(n) for n in calls.values())
+        out += ["", f"{'API 呼び出し' if lang == 'ja' else 'API calls'} ({total}): "
+                + ", ".join(f"{_clean(s)} {int(n)}" for s, n in sorted(calls.items(), key=lambda kv: (-int(kv[1]), kv[0])))]
 
     errors = doc.get("errors") or []
     if errors:

@@ -10,6 +10,9 @@ import html
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
+
+from walens.errors import UsageError
 
 from walens.reporters._common import (
     SEVERITIES,
@@ -70,6 +73,30 @@ def _link(url: str) -> str:
     return f"[{esc(safe)}]({safe})"
 
 
+def check_repo_url(url: str) -> str:
+    """``--repo-url``: a plain http(s) URL, returned ending in ``/`` so a repository path can follow."""
+    safe = safe_url(url)
+    if safe is None or any(c in safe for c in "()[]<>#?"):
+        raise UsageError(f"--repo-url must be a plain http(s) URL such as https://github.com/o/r/blob/main/ (got {url!r})")
+    return safe if safe.endswith("/") else safe + "/"
+
+
+def _location(f: Mapping[str, Any], repo_url: str | None) -> str:
+    """``file:line``, linked to the line under ``repo_url`` when the file is a relative path in the repository."""
+    text = esc(where(f))
+    loc = f.get("location") or {}
+    path = str(loc.get("file") or "")
+    if not repo_url or not path or path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
+        return text
+    parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
+    if not parts or ".." in parts:
+        return text
+    url = check_repo_url(repo_url) + quote("/".join(parts), safe="/-_.~")
+    if loc.get("line"):
+        url += f"#L{int(loc['line'])}"
+    return f"[{text}]({url})"
+
+
 def _code_block(text: str, info: str) -> str:
     longest = max((len(m.group()) for m in _BACKTICKS.finditer(text)), default=0)
     fence = "`" * max(3, longest + 1)
@@ -88,7 +115,7 @@ def _resource_line(f: Mapping[str, Any], t: Labels) -> str:
     return text
 
 
-def _details(doc: Mapping[str, Any], f: Mapping[str, Any], t: Labels) -> str:
+def _details(doc: Mapping[str, Any], f: Mapping[str, Any], t: Labels, repo_url: str | None = None) -> str:
     lang = t.lang
     rule_id = str(f.get("rule_id"))
     resource = f.get("resource") or {}
@@ -103,7 +130,7 @@ def _details(doc: Mapping[str, Any], f: Mapping[str, Any], t: Labels) -> str:
         "",
         f"- **{esc(t('rule'))}:** {esc(rule_id)} {esc(f.get('rule_name'))} — {esc(rule_text(doc, rule_id, 'title', lang))}",
         f"- **{esc(t('resource'))}:** {_resource_line(f, t)}",
-        f"- **{esc(t('location'))}:** {esc(where(f))}",
+        f"- **{esc(t('location'))}:** {_location(f, repo_url)}",
         f"- **{esc(t('pillar'))}:** {esc(t.pillar(str(f.get('pillar'))))} — "
         f"{esc(choice_title(str((f.get('lens') or {}).get('choice')), lang))}",
     ]
@@ -175,14 +202,60 @@ def _capped(items: list[str], more: int) -> list[str]:
     return items
 
 
-def _kaizen(doc: Mapping[str, Any], t: Labels) -> list[str]:
-    """Since the last review, accepted risks (waivers), expired and expiring waivers, manual answers."""
-    out: list[str] = []
+def _since(doc: Mapping[str, Any], t: Labels) -> list[str]:
+    """"Since the last review" (a saved review): the counts, new / resolved / changed findings, the trend."""
+    from walens.reporters._common import PILLARS
+
     since = doc.get("since_last_review")
-    if since:
-        counts = t("list_sep").join(t(f"diff_count_{k}", count=int(since.get(k) or 0))
-                                    for k in ("new", "resolved", "changed_severity", "persisting"))
-        out += [f"## {esc(t('diff_title'))}", "", esc(t("since_last", review=since.get("review"), counts=counts)), ""]
+    if not since:
+        return []
+    counts = t("list_sep").join(t(f"diff_count_{k}", count=int(since.get(k) or 0))
+                                for k in ("new", "resolved", "changed_severity", "persisting"))
+    out = [f"## {esc(t('diff_title'))}", "", f"**{esc(t('since_last', review=since.get('review'), counts=counts))}**", ""]
+    found = since.get("findings") or {}
+    for kind, key in (("new", "since_new_title"), ("resolved", "since_resolved_title"),
+                      ("changed_severity", "since_changed_title")):
+        items = list(found.get(kind) or [])
+        if not items:
+            continue
+        out += [f"### {esc(t(key))} ({int(since.get(kind) or len(items))})", ""]
+        for item in items[:_TAIL_ITEMS]:
+            resource = item.get("resource") or {}
+            loc = item.get("location") or {}
+            place = f"{loc.get('file')}:{loc.get('line')}" if loc.get("line") else str(loc.get("file") or resource.get("arn") or "")
+            if kind == "resolved":
+                now = str(item.get("now") or "")
+                detail = t("diff_absent") if now == "absent" else t("diff_now", status=t.status(now))
+            elif kind == "changed_severity":
+                detail = f"{t.severity(str(item.get('old_severity')))} → {t.severity(str(item.get('severity')))}"
+            else:
+                detail = ""
+            title = rule_text(doc, str(item.get("rule_id")), "title", t.lang) or str(item.get("rule_name") or "")
+            out.append(f"- {esc(t.severity(str(item.get('severity'))))}: {esc(item.get('rule_id'))} {esc(title)} — "
+                       f"{esc(resource.get('origin') or resource.get('id') or resource.get('arn'))} — {esc(place)}"
+                       + (f" — {esc(detail)}" if detail else ""))
+        out += _capped([], max(0, int(since.get(kind) or len(items)) - min(len(items), _TAIL_ITEMS))) + [""]
+    trend = [pt for pt in since.get("trend") or [] if isinstance(pt, Mapping)]
+    if len(trend) >= 2:
+        def label(ref: object) -> str:
+            if not ref:
+                return t("since_this_review")
+            return t("trend_review", ref=ref) if str(ref).isdigit() else str(ref)
+
+        head = [t("pillar")] + [f"{label(pt.get('review'))} ({str(pt.get('finished_at') or '')[:10]})" for pt in trend]
+        out += [f"### {esc(t('chart_trend'))}", "", "| " + " | ".join(esc(h) for h in head) + " |",
+                "|---" + "|---:" * len(trend) + "|"]
+        for p in PILLARS:
+            out.append("| " + " | ".join([esc(t.pillar(p))] + [str(int((pt.get("failing") or {}).get(p) or 0))
+                                                                for pt in trend]) + " |")
+        out += ["| " + " | ".join([f"**{esc(t('total'))}**"] + [f"**{int(pt.get('total') or 0)}**" for pt in trend])
+                + " |", ""]
+    return out
+
+
+def _kaizen(doc: Mapping[str, Any], t: Labels) -> list[str]:
+    """Accepted risks (waivers), expired and expiring waivers, manual answers."""
+    out: list[str] = []
     accepted = sorted(with_status(doc, "accepted"), key=location_key)
     if accepted:
         # Six cells, like every table of this report; the ticket goes with the reason.
@@ -295,8 +368,13 @@ def _tail(doc: Mapping[str, Any], t: Labels) -> str:
     return "\n".join(out)
 
 
-def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False) -> str:
-    """The review as GitHub-flavoured Markdown, at most ``LIMIT`` characters."""
+def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, repo_url: str | None = None,
+           **_: Any) -> str:
+    """The review as GitHub-flavoured Markdown, at most ``LIMIT`` characters.
+
+    With ``repo_url`` (e.g. ``https://github.com/o/r/blob/main/``) each finding's location links to its
+    line. Cover options of the HTML report (title, customer, ...) are accepted and ignored.
+    """
     t = Labels(lang)
     tool = doc.get("tool") or {}
     scan = doc.get("scan") or {}
@@ -325,6 +403,7 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False) -> str
         "",
         *_summary_table(doc, t),
         "",
+        *_since(doc, t),
     ]
     head_text = "\n".join(head) + "\n"
     tail_text = _coverage(doc, t) + _tail(doc, t)
@@ -345,7 +424,7 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False) -> str
         if sev != current:
             count = sum(1 for g in failing if g.get("severity") == sev)
             block = f"### {esc(t.severity(sev))} ({count})\n\n"
-        block += _details(doc, f, t)
+        block += _details(doc, f, t, repo_url)
         if used + len(block) + 1 > budget:
             break
         if sev != current:

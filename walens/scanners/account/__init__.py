@@ -28,9 +28,17 @@ SERVICE_MODULES: dict[str, str] = {
     "sqs": "sqs",
     "stepfunctions": "stepfunctions",
     "cloudwatch": "cloudwatch",
+    "sns": "sns",
+    "events": "events",
+    "dynamodb": "dynamodb",
+    "appsync": "appsync",
+    "wafv2": "wafv2",
+    "codedeploy": "codedeploy",
+    "organizations": "organizations",
 }
 SERVICE_ALIASES = {"states": "stepfunctions", "sfn": "stepfunctions", "http-api": "apigatewayv2",
-                   "apigw": "apigateway", "cw": "cloudwatch", "cloudwatch-logs": "logs"}
+                   "apigw": "apigateway", "cw": "cloudwatch", "cloudwatch-logs": "logs",
+                   "eventbridge": "events", "ddb": "dynamodb", "waf": "wafv2", "scp": "organizations"}
 
 
 class _Watch(dict):  # type: ignore[type-arg]
@@ -95,15 +103,25 @@ def declared_operations() -> dict[str, list[str]]:
 def collect(*, profile: str | None = None, regions: Sequence[str] = (), all_regions: bool = False,
             services: Sequence[str] = (), max_workers: int = 8, session: Any = None,
             hooks: Sequence[Callable[[Any], None]] = (),
-            progress: Callable[[int, int], None] | None = None) -> Any:
-    """Gather the account's resources; returns a :class:`core.Collected`."""
+            progress: Callable[[int, int], None] | None = None,
+            accounts: Sequence[str] = (), organization: bool = False, role_name: str | None = None,
+            external_id: str | None = None, logs_insights: bool = True, insights_days: int = 14,
+            insights_wait: float = 120.0) -> Any:
+    """Gather the account's resources (or several accounts', through ``role_name``); a :class:`core.Collected`.
+
+    A second phase reads what the functions did (Logs Insights, CloudWatch metrics, Compute Optimizer:
+    ``insights.plan``) once the first has listed them.
+    """
     import boto3
     import botocore.exceptions
 
-    from walens.scanners.account.core import Collected, Ctx, Gap, Scope, run_tasks
+    from walens.scanners.account import accounts as multi
+    from walens.scanners.account import insights
+    from walens.scanners.account.core import Collected, Ctx, Gap, Scope, run_tasks, task_key
 
     if max_workers < 1:
         raise UsageError("--max-workers must be at least 1")
+    multi.check_options(accounts, organization, role_name, external_id)
     names = resolve_services(services)
     modules = {name: module(name) for name in names}
     try:
@@ -127,24 +145,44 @@ def collect(*, profile: str | None = None, regions: Sequence[str] = (), all_regi
     arn = str(identity.get("Arn") or "")
     if arn.startswith("arn:"):
         scope.partition = arn.split(":")[1]
-    region_list = _regions(scope, home, list(regions), all_regions)
-    collected.accounts = [scope.account]
-    collected.regions = region_list
+    scopes = [scope]
+    if accounts or organization:
+        found = multi.targets(scope, home, accounts=accounts, organization=organization, role_name=role_name,
+                              external_id=external_id)
+        collected.accounts = [t.account for t in found]
+        scopes = [t.scope for t in found if t.scope is not None]
+    else:
+        collected.accounts = [scope.account]
     tasks = []
-    for name, mod in modules.items():
-        ctx_regions = [home if home in region_list else region_list[0]] if getattr(mod, "GLOBAL", False) else region_list
-        offered = set(session.get_available_regions(mod.SERVICE, scope.partition) or ())
-        for region in ctx_regions:
-            ctx = Ctx(scope, region, mod)
-            if offered and region not in offered and not getattr(mod, "GLOBAL", False):
-                collected.add_gap(Gap(scope.account, region, mod.SERVICE, "*", "NotOffered", "not_offered",
-                                      f"{mod.SERVICE} is not offered in {region}: nothing of it to review there"))
-                continue
-            tasks.append((ctx, mod.collect, (ctx,)))
+    all_regions_seen: list[str] = []
+    for one in scopes:
+        region_list = _regions(one, home, list(regions), all_regions)
+        all_regions_seen += [r for r in region_list if r not in all_regions_seen]
+        for name, mod in modules.items():
+            ctx_regions = [home if home in region_list else region_list[0]] if getattr(mod, "GLOBAL", False) else region_list
+            offered = set(session.get_available_regions(mod.SERVICE, scope.partition) or ())
+            for region in ctx_regions:
+                ctx = Ctx(one, region, mod)
+                if offered and region not in offered and not getattr(mod, "GLOBAL", False):
+                    collected.add_gap(Gap(one.account, region, mod.SERVICE, "*", "NotOffered", "not_offered",
+                                          f"{mod.SERVICE} is not offered in {region}: nothing of it to review there"))
+                    continue
+                tasks.append((ctx, mod.collect, (ctx,)))
+    collected.regions = all_regions_seen or list(regions) or [home]
+    plan = getattr(progress, "plan", None)
+    if plan is not None:
+        plan([task_key(t) for t in tasks])
     try:
         run_tasks(tasks, max_workers, progress)
+        # Second phase: what the functions listed above did (memory used, init duration, metrics).
+        after = insights.plan(collected, scopes, collected.regions, names, logs_insights=logs_insights,
+                              days=insights_days, wait=insights_wait)
+        if plan is not None:
+            plan([task_key(t) for t in after])
+        run_tasks(after, max_workers, progress)
     except botocore.exceptions.NoCredentialsError as exc:
         raise UsageError("AWS credentials disappeared during the scan") from exc
+    insights.finish(collected, names)
     return collected
 
 
@@ -309,15 +347,11 @@ def _module_for(service: str) -> ModuleType | None:
 
 
 def progress_printer(stream: Any = None) -> Callable[[int, int], None] | None:
-    """A one-line progress display on stderr when it is a terminal; None otherwise."""
+    """A one-line progress display on stderr when it is a terminal (accounts/regions/services done); None otherwise."""
+    from walens.scanners.account.accounts import Progress
+
     stream = stream or sys.stderr
-    if not stream.isatty():
+    isatty = getattr(stream, "isatty", None)
+    if isatty is None or not isatty():
         return None
-
-    def show(done: int, total: int) -> None:
-        stream.write(f"\rwalens: {done}/{total} scan tasks done")
-        if done >= total:
-            stream.write("\n")
-        stream.flush()
-
-    return show
+    return Progress(stream)

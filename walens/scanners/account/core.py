@@ -53,6 +53,9 @@ NOT_FOUND_CODES = frozenset({
     "ResourceNotFound", "StateMachineDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue",
     "QueueDoesNotExist",
 })
+# Services read for optional facts (walens.scanners.account.metrics): few attempts, so an endpoint that
+# answers 5xx (an emulator without the service) costs a second, not adaptive backoff's half a minute.
+FEW_RETRIES = {"compute-optimizer": 2}
 # Operations a read-only scan may call: the verbs below, plus the few reads named explicitly.
 READ_PREFIXES = ("Describe", "Get", "List", "BatchGet")
 READ_EXTRA = frozenset({"logs:StartQuery", "logs:StopQuery", "logs:GetQueryResults", "cloudwatch:GetMetricData",
@@ -139,6 +142,7 @@ class Collected:
     unknowns: dict[str, list[tuple[str, str, Unknown]]] = field(default_factory=dict)
     accounts: list[str] = field(default_factory=list)
     regions: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # worth knowing, not a gap (Compute Optimizer not enabled)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_gap(self, gap: Gap) -> Gap:
@@ -164,9 +168,11 @@ class Scope:
         self.account = account
         self.partition = partition
         self.collected = collected
+        self.max_workers = max_workers
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         self._hooks = list(hooks)
+        self.hooks = self._hooks  # an assumed-role scope (accounts.py) shares them
         self._config = Config(
             retries={"mode": os.environ.get("WALENS_RETRY_MODE", "adaptive"), "max_attempts": 10},
             user_agent_extra=f"walens/{__version__}",
@@ -180,7 +186,10 @@ class Scope:
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                client = self.session.client(service, region_name=region, config=self._config)
+                config = self._config
+                if service in FEW_RETRIES:  # optional reads: a failing endpoint must not hold the scan up
+                    config = config.merge(Config(retries={"mode": "standard", "max_attempts": FEW_RETRIES[service]}))
+                client = self.session.client(service, region_name=region, config=config)
                 counter = self.collected.api_calls
                 lock = self.collected.lock
 
@@ -332,8 +341,21 @@ def _run(task: Task) -> list[Task]:
 def run_tasks(tasks: Iterable[Task], max_workers: int, progress: Callable[[int, int], None] | None = None) -> None:
     """Run tasks (and what they spawn) on a bounded pool until none is left."""
     done_count = 0
+    # A (account, region, collector) is done when its task and every task it spawned are: a progress
+    # display with a ``finished(key)`` method hears of it (accounts/regions/services done).
+    open_tasks: Counter[tuple[str, str, str]] = Counter()
+    keys: dict[Future[list[Task]], tuple[str, str, str]] = {}
+    finished_key = getattr(progress, "finished", None)
+
+    def submit(pool: ThreadPoolExecutor, task: Task) -> Future[list[Task]]:
+        key = task_key(task)
+        open_tasks[key] += 1
+        future = pool.submit(_run, task)
+        keys[future] = key
+        return future
+
     with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="walens") as pool:
-        pending: set[Future[list[Task]]] = {pool.submit(_run, t) for t in tasks}
+        pending: set[Future[list[Task]]] = {submit(pool, t) for t in tasks}
         total = len(pending)
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -341,6 +363,16 @@ def run_tasks(tasks: Iterable[Task], max_workers: int, progress: Callable[[int, 
                 children = future.result()  # re-raises NoCredentialsError
                 done_count += 1
                 total += len(children)
-                pending |= {pool.submit(_run, child) for child in children}
+                pending |= {submit(pool, child) for child in children}
+                key = keys.pop(future)
+                open_tasks[key] -= 1
+                if not open_tasks[key] and finished_key is not None:
+                    finished_key(key)
             if progress is not None:
                 progress(done_count, total)
+
+
+def task_key(task: Task) -> tuple[str, str, str]:
+    """(account, region, collector module) of a task: what a progress display counts as one service done."""
+    ctx = task[0]
+    return (ctx.account, ctx.region, getattr(ctx.module, "__name__", ctx.service))

@@ -1,0 +1,135 @@
+"""The HTML report in a real browser: headless Chromium (Debian's `chromium`, see the README).
+
+Loads the report of the bundled example from file://, checks the script ran without console errors,
+that the page asked for nothing on the network (Chromium's NetLog), takes a desktop screenshot and
+prints the PDF; loads the injection template's report and checks nothing injected runs or appears.
+Skipped, saying why, when no Chromium is installed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from walens.pipeline import scan_templates
+from walens.reporters import render
+from walens.reporters.pdf import command, find_chromium
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE = REPO / "examples" / "orders-app" / "template.yaml"
+INJECTION = REPO / "tests" / "fixtures" / "report" / "injection.yaml"
+BROWSER = find_chromium()
+TIMEOUT = 40
+# Chromium's own background services (time sync, updates, accounts, dictionaries): not the page's requests.
+BROWSER_HOSTS = re.compile(r"^https?://([a-z0-9-]+\.)*(google\.com|googleapis\.com|gvt1\.com|gstatic\.com)(/|$)")
+
+pytestmark = pytest.mark.skipif(
+    BROWSER is None, reason="no Chromium/Chrome found (install Debian's `chromium`, or set WALENS_CHROMIUM)")
+
+
+def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:
+    base = command(str(BROWSER), Path("x"), Path("x"), profile)
+    flags = [a for a in base[:-1] if not a.startswith(("--print-to-pdf", "--no-pdf-header-footer"))]
+    return subprocess.run([*flags, *args], capture_output=True, text=True, timeout=TIMEOUT,
+                          stdin=subprocess.DEVNULL)
+
+
+def page_requests(netlog: Path) -> set[str]:
+    """Every http(s) URL in a NetLog file that is not one of Chromium's own background services."""
+    text = netlog.read_text(encoding="utf-8", errors="replace")
+    urls = set(re.findall(r'"(?:url|original_url)":"(https?://[^"]+)"', text))
+    return {u for u in urls if not BROWSER_HOSTS.match(u)}
+
+
+def console_problems(stderr: str) -> list[str]:
+    return [ln for ln in stderr.splitlines()
+            if ":CONSOLE" in ln or "Uncaught" in ln or "Refused to" in ln or "Content Security Policy" in ln]
+
+
+@pytest.fixture(scope="module")
+def workdir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="walens-browser-") as tmp:
+        yield Path(tmp)
+
+
+@pytest.fixture(scope="module")
+def example_page(workdir: Path) -> Path:
+    doc = scan_templates([str(EXAMPLE)], fail_on="never")
+    page = workdir / "example.html"
+    page.write_text(render("html", doc, "en", options={"customer": "Example Corp", "author": "walens tests"}),
+                    encoding="utf-8")
+    return page
+
+
+def test_report_runs_its_script_without_console_errors_or_network_requests(workdir: Path, example_page: Path) -> None:
+    netlog = workdir / "example.netlog.json"
+    proc = chromium("--enable-logging=stderr", "--v=0", f"--log-net-log={netlog}", "--dump-dom",
+                    example_page.as_uri(), profile=workdir / "p1")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    dom = proc.stdout
+    assert 'data-js="ready"' in dom  # the enhancement script ran to its end
+    assert re.search(r'<form class="toolbar" id="toolbar"(?![^>]*hidden)[^>]*>', dom)
+    count = re.search(r'id="filter-count"[^>]*>(\d+) of (\d+) rules shown<', dom)
+    assert count is not None and count.group(1) == count.group(2) and int(count.group(1)) > 5
+    assert dom.count("<details class=\"rule") == int(count.group(2))
+    assert console_problems(proc.stderr) == []
+    assert page_requests(netlog) == set()
+
+
+def test_the_network_check_does_see_a_page_request(workdir: Path) -> None:
+    # The control for the test above: a page that loads an image from another host is caught.
+    page = workdir / "control.html"
+    page.write_text('<!DOCTYPE html><html><body><img src="http://192.0.2.1/x.png" alt=""></body></html>')
+    netlog = workdir / "control.netlog.json"
+    chromium(f"--log-net-log={netlog}", "--dump-dom", page.as_uri(), profile=workdir / "p2")
+    assert page_requests(netlog) == {"http://192.0.2.1/x.png"}
+
+
+def test_desktop_screenshot_and_a4_pdf(workdir: Path, example_page: Path) -> None:
+    shot = workdir / "desktop.png"
+    proc = chromium("--hide-scrollbars", "--window-size=1366,900", f"--screenshot={shot}", example_page.as_uri(),
+                    profile=workdir / "p3")
+    assert shot.is_file(), proc.stderr[-2000:]
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert int.from_bytes(data[16:20], "big") == 1366 and int.from_bytes(data[20:24], "big") == 900
+    assert len(data) > 20_000  # a rendered page, not a blank one
+    pdf = workdir / "report.pdf"
+    proc = subprocess.run(command(str(BROWSER), example_page, pdf, workdir / "p4"), capture_output=True, text=True,
+                          timeout=TIMEOUT, stdin=subprocess.DEVNULL)
+    body = pdf.read_bytes() if pdf.is_file() else b""
+    assert body.startswith(b"%PDF"), proc.stderr[-2000:]
+    pages = len(re.findall(rb"/Type\s*/Page(?!s)", body))
+    assert pages > 3
+    # A4 media box (595 x 842 points).
+    boxes = {tuple(round(float(x)) for x in m) for m in re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", body)}
+    assert boxes == {(595, 842)}
+
+
+def test_injection_template_runs_nothing_in_the_browser(workdir: Path) -> None:
+    doc = scan_templates([str(INJECTION)], fail_on="never")
+    page = workdir / "injection.html"
+    page.write_text(render("html", doc, "en", options={"title": "<script>alert('title')</script>"}), encoding="utf-8")
+    netlog = workdir / "injection.netlog.json"
+    # An alert() would block --dump-dom until the timeout: finishing in time means no dialog was raised.
+    proc = chromium("--enable-logging=stderr", "--v=0", f"--log-net-log={netlog}", "--dump-dom", page.as_uri(),
+                    profile=workdir / "p5")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    dom = proc.stdout
+    assert 'data-js="ready"' in dom
+    tags = re.findall(r"<(script|img|iframe|svg|style|object|embed)\b([^>]*)>", dom)
+    assert [t for t, _ in tags if t == "script"] == ["script"] and [t for t, _ in tags if t == "style"] == ["style"]
+    assert {t for t, _ in tags} <= {"script", "style", "svg"}  # svg: walens' own charts
+    assert all('role="img"' in attrs for t, attrs in tags if t == "svg")
+    assert re.search(r"<[a-z]+[^>]*\son[a-z]+=", dom) is None
+    assert "javascript:" not in " ".join(re.findall(r'href="([^"]*)"', dom))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dom
+    assert console_problems(proc.stderr) == []
+    assert page_requests(netlog) == set()
+    json.dumps(doc)  # the review itself stays serialisable with the payloads

@@ -1,0 +1,303 @@
+"""Facts only an account has, from what its functions did: memory used vs. configured and init duration.
+
+One CloudWatch Logs Insights query over the ``REPORT`` lines of up to 50 functions' log groups at once
+(``StartQuery`` takes at most 50 ``logGroupNames``), grouped ``by @log``, over a bounded window (14 days
+by default), polled with a bounded wait: a query that does not finish in time is stopped and its
+functions' facts are Unknown (rules end not_assessed), never a guess. ``--no-logs-insights`` skips it.
+
+This module also plans the whole second phase of a scan (it runs once the first phase has listed the
+functions): Logs Insights here, CloudWatch metrics and Compute Optimizer in :mod:`metrics`; and
+:func:`finish` turns what they found into ``facts.memory_recommendation`` (configured size, measured
+maximum, suggested size, and where the numbers come from), which PERF010 judges.
+
+Facts set on ``AWS::Lambda::Function`` (``None`` when there is nothing to say):
+- ``memory_usage``: ``{max_used_mb, avg_used_mb, configured_mb, invocations, cold_starts, init_avg_ms,
+  init_max_ms, init_p99_ms, window_days}`` from the REPORT lines (``None``: no invocation in the window).
+- ``memory_recommendation``: ``{configured_mb, max_used_mb, suggested_mb, finding, source, window_days}``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from walens.model import Resource, Unknown
+from walens.scanners.account.core import CallFailed, Collected, Ctx, Task
+
+SERVICE = "logs"
+FUNCTION = "AWS::Lambda::Function"
+LOG_GROUP = "AWS::Logs::LogGroup"
+
+OPERATIONS: dict[str, tuple[str, ...]] = {"StartQuery": (), "GetQueryResults": (), "StopQuery": ()}
+
+# StartQuery accepts at most 50 log groups; results are one row per group.
+BATCH = 50
+# Queries in flight per region (the account-wide limit of concurrent Logs Insights queries is 30).
+IN_FLIGHT = 10
+POLL_SECONDS = 1.0
+DEFAULT_DAYS = 14
+DEFAULT_WAIT_SECONDS = 120.0
+QUERY = (
+    'filter @type = "REPORT"'
+    " | stats max(@maxMemoryUsed / 1000 / 1000) as maxUsedMB, avg(@maxMemoryUsed / 1000 / 1000) as avgUsedMB,"
+    " max(@memorySize / 1000 / 1000) as memoryMB, count(*) as invocations, count(@initDuration) as coldStarts,"
+    " avg(@initDuration) as initAvgMs, max(@initDuration) as initMaxMs, pct(@initDuration, 99) as initP99Ms"
+    " by @log"
+)
+_DONE_BAD = ("Failed", "Cancelled", "Timeout", "Unknown")
+
+# Memory sizing (heuristic): suggest 1.5x the measured maximum, in 64 MB steps, within Lambda's limits;
+# recommend a change when the maximum reaches 90% of the configured size (an out-of-memory risk) or
+# stays under 40% of it (paying for memory never used).
+HEADROOM = 1.5
+HIGH_WATER = 0.9
+LOW_WATER = 0.4
+MIN_MB, MAX_MB, STEP_MB = 128, 10240, 64
+
+
+def _sleep(seconds: float) -> None:  # tests replace it
+    time.sleep(seconds)
+
+
+def _now() -> float:  # tests replace it
+    return time.time()
+
+
+class _Namespace:
+    """A collector-like object for :class:`Ctx` (SERVICE, OPERATIONS) that is not a scanned service."""
+
+    def __init__(self, name: str, service: str, operations: dict[str, tuple[str, ...]]) -> None:
+        self.__name__ = name
+        self.SERVICE = service
+        self.OPERATIONS = operations
+
+
+def log_group_name(fn: Resource) -> str:
+    """The function's log group: LoggingConfig.LogGroup, else ``/aws/lambda/<name>``."""
+    logging = fn.properties.get("LoggingConfig")
+    group = logging.get("LogGroup") if isinstance(logging, dict) else None
+    return group if isinstance(group, str) and group else f"/aws/lambda/{fn.name}"
+
+
+def _number(value: Any) -> float | None:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) else None
+
+
+def _row(fields: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    return {f.get("field"): f.get("value") for f in fields if isinstance(f, dict)}
+
+
+def usage(row: dict[str, Any], days: int) -> dict[str, Any] | None:
+    """One result row (``by @log``) as the ``memory_usage`` fact; None when the row counts no invocation."""
+    invocations = _number(row.get("invocations")) or 0
+    max_used = _number(row.get("maxUsedMB"))
+    if not invocations or max_used is None:
+        return None
+
+    def rounded(key: str, digits: int = 1) -> float | None:
+        value = _number(row.get(key))
+        return round(value, digits) if value is not None else None
+
+    return {"max_used_mb": round(max_used), "avg_used_mb": rounded("avgUsedMB"),
+            "configured_mb": round(_number(row.get("memoryMB")) or 0) or None, "invocations": int(invocations),
+            "cold_starts": int(_number(row.get("coldStarts")) or 0), "init_avg_ms": rounded("initAvgMs"),
+            "init_max_ms": rounded("initMaxMs"), "init_p99_ms": rounded("initP99Ms"), "window_days": days}
+
+
+def collect(ctx: Ctx, functions: Sequence[Resource], *, days: int = DEFAULT_DAYS,
+            wait: float = DEFAULT_WAIT_SECONDS, known_groups: set[str] | None = None) -> None:
+    """Query the REPORT lines of ``functions`` (one region of one account) and set ``facts.memory_usage``."""
+    by_group: dict[str, list[Resource]] = {}
+    for fn in functions:
+        by_group.setdefault(log_group_name(fn), []).append(fn)
+    queried: dict[str, Resource] = {}
+    for group, fns in sorted(by_group.items()):
+        if len(fns) > 1:  # REPORT lines do not name the function: a shared group cannot be told apart
+            for fn in fns:
+                fn.facts["memory_usage"] = Unknown(
+                    f"log group {group} is shared by {len(fns)} functions: their REPORT lines cannot be told apart")
+        elif known_groups is not None and group not in known_groups:
+            fns[0].facts["memory_usage"] = None  # never invoked (or its logs deleted): nothing measured
+        else:
+            queried[group] = fns[0]
+    names = list(queried)
+    pending = [names[i:i + BATCH] for i in range(0, len(names), BATCH)]
+    end = int(_now())
+    start = end - days * 86400
+    deadline = time.monotonic() + wait
+    running: dict[str, list[str]] = {}
+
+    def give_up(batch: list[str], value: Unknown) -> None:
+        for group in batch:
+            queried[group].facts["memory_usage"] = value
+
+    while pending or running:
+        while pending and len(running) < IN_FLIGHT:
+            batch = pending.pop(0)
+            try:
+                answer = ctx.call("StartQuery", logGroupNames=batch, startTime=start, endTime=end,
+                                  queryString=QUERY, limit=len(batch)) or {}
+            except CallFailed as exc:
+                give_up(batch, exc.unknown)
+                continue
+            running[str(answer.get("queryId"))] = batch
+        if not running:
+            break
+        if time.monotonic() >= deadline:
+            value = Unknown(f"logs:StartQuery: the Logs Insights query did not finish within {wait:g} s "
+                            f"in {ctx.region}")
+            ctx.gap("GetQueryResults", "QueryTimeout", "error", f"stopped after {wait:g} s")
+            for query_id, batch in running.items():
+                try:
+                    ctx.call("StopQuery", queryId=query_id, record=False)
+                except CallFailed:
+                    pass  # it ends by itself: Logs Insights stops queries after 60 minutes
+                give_up(batch, value)
+            for batch in pending:
+                give_up(batch, value)
+            return
+        _sleep(POLL_SECONDS)
+        for query_id, batch in list(running.items()):
+            try:
+                answer = ctx.call("GetQueryResults", queryId=query_id) or {}
+            except CallFailed as exc:
+                del running[query_id]
+                give_up(batch, exc.unknown)
+                continue
+            status = str(answer.get("status") or "")
+            if status == "Complete":
+                del running[query_id]
+                _store(queried, batch, answer.get("results") or [], days)
+            elif status in _DONE_BAD:
+                del running[query_id]
+                gap = ctx.gap("GetQueryResults", f"Query{status}", "error")
+                give_up(batch, Unknown(gap.reason))
+
+
+def _store(queried: dict[str, Resource], batch: list[str], rows: Sequence[Any], days: int) -> None:
+    seen: dict[str, dict[str, Any]] = {}
+    for fields in rows:
+        row = _row(fields if isinstance(fields, list) else [])
+        log = str(row.get("@log") or "")
+        # @log is "<account>:<log group name>"
+        group = log.split(":", 1)[1] if ":" in log else log
+        seen[group] = row
+    for group in batch:
+        row = seen.get(group)
+        queried[group].facts["memory_usage"] = usage(row, days) if row is not None else None
+
+
+# -- the second phase of a scan ---------------------------------------------------------------------
+def plan(collected: Collected, scopes: Sequence[Any], regions: Sequence[str], services: Sequence[str], *,
+         logs_insights: bool = True, days: int = DEFAULT_DAYS, wait: float = DEFAULT_WAIT_SECONDS) -> list[Task]:
+    """The tasks that read what functions did (one of each per account and region with functions)."""
+    from walens.scanners.account import metrics
+
+    if "lambda" not in services:
+        return []
+    functions: dict[tuple[str | None, str | None], list[Resource]] = {}
+    groups: dict[tuple[str | None, str | None], set[str]] = {}
+    for r in collected.resources:
+        if r.type == FUNCTION:
+            functions.setdefault((r.account, r.region), []).append(r)
+        elif r.type == LOG_GROUP and isinstance(r.name, str):
+            groups.setdefault((r.account, r.region), set()).add(r.name)
+    # Logs Insights needs the DescribeLogGroups sweep: a query naming a group that does not exist (a
+    # function never invoked) fails its whole batch. Without the logs service, it does not run.
+    logs_insights = logs_insights and "logs" in services
+    unswept = _unswept(collected)
+    tasks: list[Task] = []
+    for scope in scopes:
+        for region in regions:
+            fns = sorted(functions.get((scope.account, region), []), key=lambda r: r.id)
+            if not fns:
+                continue
+            if logs_insights:
+                hidden = unswept.get((scope.account, region))
+                if hidden is not None:
+                    for fn in fns:
+                        fn.facts["memory_usage"] = hidden
+                else:
+                    known = groups.get((scope.account, region), set())
+                    ctx = Ctx(scope, region, INSIGHTS)
+                    tasks.append((ctx, _collect_task, (ctx, fns, days, wait, known)))
+            ctx = Ctx(scope, region, metrics.METRICS)
+            tasks.append((ctx, metrics.collect_metrics, (ctx, fns, days)))
+            ctx = Ctx(scope, region, metrics.COMPUTE_OPTIMIZER)
+            tasks.append((ctx, metrics.collect_recommendations, (ctx, fns)))
+    return tasks
+
+
+def _collect_task(ctx: Ctx, fns: list[Resource], days: int, wait: float, known: set[str] | None) -> None:
+    collect(ctx, fns, days=days, wait=wait, known_groups=known)
+
+
+def _unswept(collected: Collected) -> dict[tuple[str | None, str | None], Unknown]:
+    """(account, region) -> why its log groups could not all be listed (the sweep failed)."""
+    return {(g.account, g.region): Unknown(g.reason) for g in collected.gaps.values()
+            if g.service == "logs" and g.operation in ("DescribeLogGroups", "*")}
+
+
+INSIGHTS = _Namespace(__name__, SERVICE, OPERATIONS)
+
+
+def suggested_size(max_used_mb: float) -> int:
+    """1.5x the measured maximum, rounded up to 64 MB, within 128 MB and 10,240 MB."""
+    size = math.ceil(max_used_mb * HEADROOM / STEP_MB) * STEP_MB
+    return int(min(MAX_MB, max(MIN_MB, size)))
+
+
+def recommend(fn: Resource) -> Any:
+    """``facts.memory_recommendation`` of a function from Compute Optimizer, else from its REPORT lines."""
+    configured = fn.properties.get("MemorySize", 128)
+    if isinstance(configured, Unknown):
+        return configured
+    try:
+        configured = int(configured)
+    except (TypeError, ValueError):
+        return None
+    optimizer = fn.facts.get("compute_optimizer")
+    measured = fn.facts.get("memory_usage")
+    if isinstance(optimizer, dict) and optimizer.get("finding") in ("Optimized", "NotOptimized"):
+        max_used = optimizer.get("max_used_mb")
+        if max_used is None and isinstance(measured, dict):
+            max_used = measured.get("max_used_mb")
+        suggested = optimizer.get("suggested_mb") or configured
+        finding = "optimized" if suggested == configured else ("over" if suggested < configured else "under")
+        return {"configured_mb": configured, "max_used_mb": max_used, "suggested_mb": int(suggested),
+                "finding": finding, "source": "AWS Compute Optimizer",
+                "window_days": optimizer.get("lookback_days")}
+    if isinstance(measured, Unknown):
+        return measured
+    if not isinstance(measured, dict):
+        return None  # nothing measured: no invocation in the window, or Logs Insights skipped
+    max_used = float(measured["max_used_mb"])
+    ratio = max_used / configured if configured else 0.0
+    suggested = suggested_size(max_used)
+    if ratio >= HIGH_WATER and suggested > configured:
+        finding = "under"
+    elif ratio <= LOW_WATER and suggested < configured:
+        finding = "over"
+    else:
+        finding, suggested = "optimized", configured
+    return {"configured_mb": configured, "max_used_mb": round(max_used), "suggested_mb": suggested,
+            "finding": finding, "source": "CloudWatch Logs Insights (REPORT lines)",
+            "window_days": measured.get("window_days")}
+
+
+def finish(collected: Collected, services: Sequence[str]) -> None:
+    """Turn what the second phase found into ``facts.memory_recommendation`` on every function."""
+    if "lambda" not in services:
+        return
+    for r in collected.resources:
+        if r.type == FUNCTION:
+            r.facts.setdefault("memory_usage", None)
+            r.facts.setdefault("compute_optimizer", None)
+            r.facts.setdefault("metrics", None)
+            r.facts["memory_recommendation"] = recommend(r)
