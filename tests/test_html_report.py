@@ -318,3 +318,18 @@ def test_pdf_needs_an_output_file_and_says_how_to_install_chromium(tmp_path: Pat
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "apt install chromium" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "r.pdf").exists()
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_rules_with_a_cloudformation_example_show_it_beside_the_sam_one(lang: str) -> None:
+    doc = scan_templates([str(EXAMPLE)], lang=lang, fail_on="never")
+    out = render("html", doc, lang)
+    labels = {"en": ("Example (AWS SAM)", "Example (plain CloudFormation)"), "ja": ("例 (AWS SAM)", "例 (CloudFormation)")}
+    failing = {f["rule_id"] for f in doc["findings"] if f["status"] == "fail"}
+    with_cfn = {rid for rid in failing if doc["rules"][rid]["remediation"].get("example_cfn")}
+    assert with_cfn, "the example should fail at least one rule that has a CloudFormation example"
+    assert out.count(f"<h6>{labels[lang][1]}</h6>") == len(with_cfn)
+    assert out.count(f"<h6>{labels[lang][0]}</h6>") == len(with_cfn)
+    # The CloudFormation snippet is highlighted like the SAM one and never carries the SAM transform.
+    assert "AWS::Serverless-2016-10-31" not in "".join(
+        doc["rules"][rid]["remediation"]["example_cfn"] for rid in with_cfn)

@@ -457,6 +457,7 @@ def _rule_block(doc: Mapping[str, Any], rule_id: str, findings: list[Mapping[str
     first = findings[0]
     severity = str(first.get("severity"))
     example = rule_example(doc, rule_id)
+    example_cfn = rule_example(doc, rule_id, "example_cfn")
     return {
         "id": rule_id,
         "name": str(first.get("rule_name") or ""),
@@ -468,6 +469,7 @@ def _rule_block(doc: Mapping[str, Any], rule_id: str, findings: list[Mapping[str
         "rationale": _tidy(rule_text(doc, rule_id, "rationale", lang), lang),
         "remediation": _tidy(rule_text(doc, rule_id, "remediation", lang), lang),
         "example": highlight_yaml(example) if example else "",
+        "example_cfn": highlight_yaml(example_cfn) if example_cfn else "",
         "references": [{"url": safe_url(r), "text": r} for r in rule_references(doc, rule_id)],
         "findings": [{"where": _where(f, t), "resource": _resource(f),
                       "arn": str((f.get("resource") or {}).get("arn") or ""),

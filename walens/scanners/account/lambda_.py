@@ -2,17 +2,22 @@
 URLs, aliases, permissions.
 
 List-level first (``ListFunctions`` carries most of a function's configuration, one
-``ListEventSourceMappings`` sweep per region), then one task per function for what only a per-function
-call shows. Environment variable values stay in memory for rules to inspect; they are never written
-to the review (only names appear in findings).
+``ListEventSourceMappings`` sweep per region, code signing from ``ListCodeSigningConfigs`` plus
+``ListFunctionsByCodeSigningConfig`` per config), then one task per function for what only a per-function
+call shows. The first function's details run before the others start: an operation the endpoint does
+not offer at all (an emulator) is then not asked again for every function; each function still gets its
+Unknown and the gap its count. Environment variable values stay in memory for rules to inspect; they are
+never written to the review (only names appear in findings).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 from typing import Any
 
 from walens.model import Resource
-from walens.scanners.account.core import CallFailed, Ctx
+from walens.scanners.account.core import NOT_FOUND_CODES, CallFailed, Ctx, Gap
 from walens.scanners.account.shape import parse_json, pick
 
 SERVICE = "lambda"
@@ -32,6 +37,8 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "GetFunctionUrlConfig": (URL,),
     "ListAliases": (ALIAS,),
     "GetPolicy": (PERMISSION,),
+    "ListCodeSigningConfigs": (),
+    "ListFunctionsByCodeSigningConfig": (),
     "GetFunctionCodeSigningConfig": (),
     "GetFunctionRecursionConfig": (),
 }
@@ -85,14 +92,82 @@ def function_properties(cfg: dict[str, Any]) -> dict[str, Any]:
     return props
 
 
+# Error codes of an endpoint without the operation (a bare HTTP status is an emulator's unknown route).
+_NO_ROUTE = frozenset({"UnknownOperationException", "InvalidAction", "NotImplemented"})
+
+
+class _Region:
+    """What the function tasks of one region share: bulk answers, and operations the endpoint lacks."""
+
+    def __init__(self) -> None:
+        # function ARN -> code signing config ARN; None: unknown in bulk, ask per function.
+        self.code_signing: dict[str, str] | None = None
+        self._lock = threading.Lock()
+        self._unsupported: dict[str, tuple[Gap, bool]] = {}  # operation -> (gap, recorded)
+
+    def ask(self, ctx: Ctx, operation: str, call: Any, *, record: bool = True) -> Any:
+        """``call()`` unless ``operation`` already proved not supported by the endpoint in this region.
+
+        Not supported (an unknown route, not a missing function) is a property of the endpoint, not of
+        the function: later functions get the same failure without a call, counted in the same gap.
+        """
+        with self._lock:
+            known = self._unsupported.get(operation)
+        if known is not None:
+            gap, recorded = known
+            if recorded:
+                gap = ctx.scope.collected.add_gap(dataclasses.replace(gap, count=1, rules=[]))
+            raise CallFailed(gap)
+        try:
+            return call()
+        except CallFailed as exc:
+            code = exc.gap.error_code
+            no_route = code.isdigit() or code in _NO_ROUTE
+            if exc.gap.kind == "not_supported" and no_route and code not in NOT_FOUND_CODES:
+                with self._lock:
+                    self._unsupported.setdefault(operation, (exc.gap, record))
+            raise
+
+
 def collect(ctx: Ctx) -> None:
     ctx.spawn(_event_source_mappings, ctx)  # first: it runs even when the function listing is denied
+    region = _Region()
+    functions = []
     for cfg in ctx.pages("ListFunctions", "Functions"):
-        fn = ctx.add(Resource(
+        functions.append(ctx.add(Resource(
             id=cfg["FunctionArn"], type=FUNCTION, properties=function_properties(cfg), name=cfg["FunctionName"],
             arn=cfg["FunctionArn"], metadata=pick(cfg, ("State", "LastUpdateStatus", "LastModified", "CodeSize")),
-        ))
-        ctx.spawn(_details, ctx, fn)
+        )))
+    if not functions:
+        return
+    region.code_signing = _code_signing(ctx)
+    # Spawned tasks start after this one returns: the first function's details (run here) have by then
+    # found any operation the endpoint lacks, whatever the number of workers.
+    for fn in functions[1:]:
+        ctx.spawn(_details, ctx, region, fn)
+    _details(ctx, region, functions[0])
+
+
+def _unqualified(function_arn: str) -> str:
+    return ":".join(function_arn.split(":")[:7])
+
+
+def _code_signing(ctx: Ctx) -> dict[str, str] | None:
+    """Function ARN -> its code signing config ARN for the whole region; None when the listing failed.
+
+    A function in no config's ``ListFunctionsByCodeSigningConfig`` has none. On any failure the function
+    tasks ask ``GetFunctionCodeSigningConfig`` instead, which records its own gap if it fails too.
+    """
+    found: dict[str, str] = {}
+    try:
+        for config in ctx.pages("ListCodeSigningConfigs", "CodeSigningConfigs", record=False):
+            arn = config["CodeSigningConfigArn"]
+            for function_arn in ctx.pages("ListFunctionsByCodeSigningConfig", "FunctionArns", record=False,
+                                          CodeSigningConfigArn=arn):
+                found[_unqualified(str(function_arn))] = arn
+    except (CallFailed, KeyError):
+        return None
+    return found
 
 
 def _event_source_mappings(ctx: Ctx) -> None:
@@ -105,44 +180,55 @@ def _event_source_mappings(ctx: Ctx) -> None:
                          metadata=pick(m, ("State", "StateTransitionReason", "LastProcessingResult"))))
 
 
-def _details(ctx: Ctx, fn: Resource) -> None:
+def _details(ctx: Ctx, region: _Region, fn: Resource) -> None:
     name = fn.name
     try:
-        answer = ctx.call("GetFunctionConcurrency", FunctionName=name) or {}
+        answer = region.ask(ctx, "GetFunctionConcurrency",
+                            lambda: ctx.call("GetFunctionConcurrency", FunctionName=name)) or {}
         if answer.get("ReservedConcurrentExecutions") is not None:
             fn.properties["ReservedConcurrentExecutions"] = answer["ReservedConcurrentExecutions"]
     except CallFailed as exc:
         fn.properties["ReservedConcurrentExecutions"] = exc.unknown
+    if region.code_signing is not None:
+        signing = region.code_signing.get(_unqualified(str(fn.arn)))
+        if signing:
+            fn.properties["CodeSigningConfigArn"] = signing
+    else:
+        try:
+            answer = region.ask(ctx, "GetFunctionCodeSigningConfig",
+                                lambda: ctx.call("GetFunctionCodeSigningConfig", FunctionName=name)) or {}
+            if answer.get("CodeSigningConfigArn"):
+                fn.properties["CodeSigningConfigArn"] = answer["CodeSigningConfigArn"]
+        except CallFailed as exc:
+            fn.properties["CodeSigningConfigArn"] = exc.unknown
     try:
-        answer = ctx.call("GetFunctionCodeSigningConfig", FunctionName=name) or {}
-        if answer.get("CodeSigningConfigArn"):
-            fn.properties["CodeSigningConfigArn"] = answer["CodeSigningConfigArn"]
-    except CallFailed as exc:
-        fn.properties["CodeSigningConfigArn"] = exc.unknown
-    try:
-        answer = ctx.call("GetFunctionRecursionConfig", FunctionName=name) or {}
+        answer = region.ask(ctx, "GetFunctionRecursionConfig",
+                            lambda: ctx.call("GetFunctionRecursionConfig", FunctionName=name)) or {}
         if answer.get("RecursiveLoop"):
             fn.properties["RecursiveLoop"] = answer["RecursiveLoop"]
     except CallFailed as exc:
         fn.properties["RecursiveLoop"] = exc.unknown
     try:
-        for cfg in ctx.pages("ListFunctionEventInvokeConfigs", "FunctionEventInvokeConfigs", FunctionName=name):
+        configs = region.ask(ctx, "ListFunctionEventInvokeConfigs", lambda: ctx.pages(
+            "ListFunctionEventInvokeConfigs", "FunctionEventInvokeConfigs", FunctionName=name))
+        for cfg in configs:
             _event_invoke_config(ctx, fn, cfg)
     except CallFailed as exc:
         ctx.unknown(fn, "related", "event_invoke_config", exc)
         ctx.unknown(fn, "facts", "invoked_async", exc)
     try:
-        for cfg in _url_configs(ctx, fn):
+        for cfg in _url_configs(ctx, region, fn):
             _url(ctx, fn, cfg)
     except CallFailed as exc:
         ctx.unknown(fn, "related", "url", exc)
     try:
-        for alias in ctx.pages("ListAliases", "Aliases", FunctionName=name):
+        aliases = region.ask(ctx, "ListAliases", lambda: ctx.pages("ListAliases", "Aliases", FunctionName=name))
+        for alias in aliases:
             _alias(ctx, fn, alias)
     except CallFailed as exc:
         ctx.unknown(fn, "related", "aliases", exc)
     try:
-        policy = ctx.call("GetPolicy", FunctionName=name, missing_ok=True)
+        policy = region.ask(ctx, "GetPolicy", lambda: ctx.call("GetPolicy", FunctionName=name, missing_ok=True))
         if policy:
             _permissions(ctx, fn, parse_json(policy.get("Policy")))
     except CallFailed as exc:
@@ -170,15 +256,17 @@ def _event_invoke_config(ctx: Ctx, fn: Resource, cfg: dict[str, Any]) -> None:
                      name=f"{fn.name}:{qualifier}", arn=arn))
 
 
-def _url_configs(ctx: Ctx, fn: Resource) -> list[dict[str, Any]]:
+def _url_configs(ctx: Ctx, region: _Region, fn: Resource) -> list[dict[str, Any]]:
     try:
-        return ctx.pages("ListFunctionUrlConfigs", "FunctionUrlConfigs", FunctionName=fn.name, record=False)
+        return region.ask(ctx, "ListFunctionUrlConfigs", lambda: ctx.pages(  # type: ignore[no-any-return]
+            "ListFunctionUrlConfigs", "FunctionUrlConfigs", FunctionName=fn.name, record=False), record=False)
     except CallFailed as exc:
         if exc.gap.kind != "not_supported":
             ctx.scope.collected.add_gap(exc.gap)
             raise
     # An endpoint without the list (an emulator): ask for the unqualified URL instead.
-    answer = ctx.call("GetFunctionUrlConfig", FunctionName=fn.name, missing_ok=True)
+    answer = region.ask(ctx, "GetFunctionUrlConfig",
+                        lambda: ctx.call("GetFunctionUrlConfig", FunctionName=fn.name, missing_ok=True))
     return [answer] if answer else []
 
 
