@@ -146,6 +146,13 @@ def _report_options(title: str | None, customer: str | None, author: str | None,
 WorkloadOpt = Annotated[
     str | None, typer.Option("--workload", help="Workload name in the history [default: the folder of the first path].")
 ]
+WaiversOpt = Annotated[
+    Path | None, typer.Option("--waivers", help="Accepted risks file [default: the nearest .walens-waivers.yml].")
+]
+WaiversExpiringOpt = Annotated[
+    int | None, typer.Option("--waivers-expiring-within", metavar="DAYS", min=0,
+                             help="List the waivers that expire within DAYS days.")
+]
 HistoryOpt = Annotated[
     str | None, typer.Option("--history", help="History: a SQLite file or s3://bucket/prefix "
                                                "[default: $XDG_DATA_HOME/walens/history.sqlite].")
@@ -226,13 +233,8 @@ def scan_template(
     save: Annotated[bool, typer.Option("--save", help="Store the review in the history (see 'walens history').")] = False,
     workload: WorkloadOpt = None,
     history_location: HistoryOpt = None,
-    waivers_file: Annotated[
-        Path | None, typer.Option("--waivers", help="Accepted risks file [default: the nearest .walens-waivers.yml].")
-    ] = None,
-    waivers_expiring_within: Annotated[
-        int | None, typer.Option("--waivers-expiring-within", metavar="DAYS", min=0,
-                                 help="List the waivers that expire within DAYS days.")
-    ] = None,
+    waivers_file: WaiversOpt = None,
+    waivers_expiring_within: WaiversExpiringOpt = None,
     title: TitleOpt = None,
     customer: CustomerOpt = None,
     author: AuthorOpt = None,
@@ -320,13 +322,8 @@ def scan_account(
         str | None, typer.Option("--workload", help="Workload name in the history [default: aws-<account ID>].")
     ] = None,
     history_location: HistoryOpt = None,
-    waivers_file: Annotated[
-        Path | None, typer.Option("--waivers", help="Accepted risks file [default: the nearest .walens-waivers.yml].")
-    ] = None,
-    waivers_expiring_within: Annotated[
-        int | None, typer.Option("--waivers-expiring-within", metavar="DAYS", min=0,
-                                 help="List the waivers that expire within DAYS days.")
-    ] = None,
+    waivers_file: WaiversOpt = None,
+    waivers_expiring_within: WaiversExpiringOpt = None,
     title: TitleOpt = None,
     customer: CustomerOpt = None,
     author: AuthorOpt = None,
