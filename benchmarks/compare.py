@@ -355,6 +355,10 @@ def make_tools(walens_cmd: list[str], venv: Path, placeholder: bool = False) -> 
         return [*walens_cmd, "scan", "template", str(inp.root), "--format", "json",
                 "--output", str(out), "--fail-on", "never"]
 
+    def walens_one_process(inp: Input, out: Path) -> list[str]:
+        # A folder is reviewed in one worker per CPU by default; this row shows the single-process cost.
+        return [*walens(inp, out), "--jobs", "1"]
+
     def cfn_lint_serverless(inp: Input, _: Path) -> list[str]:
         return [cfn_lint, "--format", "parseable", "--append-rules", "cfn_lint_serverless.rules",
                 "--", *map(str, inp.files)]
@@ -376,6 +380,8 @@ def make_tools(walens_cmd: list[str], venv: Path, placeholder: bool = False) -> 
         Tool("walens", walens, lambda c: c in WALENS_OK_EXITS,
              lambda out: inspect_walens(out, placeholder),
              env=walens_env()),
+        Tool("walens -j 1", walens_one_process, lambda c: c in WALENS_OK_EXITS,
+             lambda out: inspect_walens(out, placeholder), env=walens_env()),
         Tool("cfn-lint + serverless-rules", cfn_lint_serverless, cfn_lint_ok, inspect_cfn_lint),
         Tool("cfn-lint", cfn_lint_plain, cfn_lint_ok, inspect_cfn_lint),
         Tool("checkov", checkov_cfn, lambda c: c in (0, 1), inspect_checkov),

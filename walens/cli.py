@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -240,6 +241,10 @@ def scan_template(
     author: AuthorOpt = None,
     logo: LogoOpt = None,
     repo_url: RepoUrlOpt = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes for a batch of 24 or more files "
+                                                             "(default: one per CPU, at most 8; 1 = none).")
+    ] = None,
 ) -> None:
     """Review SAM/CloudFormation templates."""
     from walens.pipeline import scan_templates
@@ -266,7 +271,7 @@ def scan_template(
     waiver_set = waivers.load_for_scan(str(waivers_file) if waivers_file else None)
     kept = history.prepare_scan(scan_paths, save=save, workload=workload, location=history_location)
     doc = scan_templates(scan_paths, cfn_lint=cfn_lint, config=cfg, waivers=waiver_set,
-                         waivers_expiring_within=waivers_expiring_within, answers=kept.answers)
+                         waivers_expiring_within=waivers_expiring_within, answers=kept.answers, jobs=jobs)
     note = history.record_scan(doc, kept)
     if note:
         typer.echo(note, err=True)
@@ -919,6 +924,11 @@ def watool_push(
 
 def main() -> None:
     """Entry point: run the app, print user errors on one line, keep tracebacks for --debug."""
+    # A review builds many small, acyclic objects (nodes, views, findings) that live to the end of the
+    # run: the default gen-0 threshold (700) rescans them hundreds of times, a fifth of a folder
+    # review's time. Fewer collections, and none of what the imports made: same peak memory.
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
     try:
         app(prog_name="walens")
     except WalensError as exc:

@@ -13,20 +13,18 @@ from typing import Any
 
 import jmespath.exceptions
 import jmespath.parser
-import jmespath.visitor
 
 from walens import __version__
 from walens.errors import UsageError
+from walens.jmes import Fn, compile_node, search_fn
 from walens.model import Location, Resource, Severity, Status, Unknown
 from walens.rules import Rule
+from walens.scanners.nodes import StrNode
 from walens.views import view as build_view
 
 SCHEMA_VERSION = "1"
 FAIL_ON = ("high", "medium", "low", "info", "never")
 LANGS = ("en", "ja")
-# One interpreter for every search: ParsedResult.search() builds a new one per call, which is most
-# of the cost of evaluating short expressions.
-_INTERPRETER = jmespath.visitor.TreeInterpreter()
 # AST nodes whose value, evaluated from the view's root, is something the expression reads.
 _PATH_NODES = frozenset({"field", "subexpression", "index_expression"})
 
@@ -140,10 +138,10 @@ def _root_paths(node: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
 
 @dataclass(frozen=True, slots=True)
 class _Probe:
-    """A compiled expression and the root paths it reads."""
+    """A compiled expression (walens.jmes) and the root paths it reads, each as its compiled prefixes."""
 
-    expr: jmespath.parser.ParsedResult
-    paths: tuple[tuple[jmespath.parser.ParsedResult, ...], ...]
+    search: Fn
+    paths: tuple[tuple[Fn, ...], ...]
 
 
 _PROBES: dict[str, _Probe] = {}
@@ -152,12 +150,13 @@ _PROBES: dict[str, _Probe] = {}
 def _probe(expr: jmespath.parser.ParsedResult) -> _Probe:
     cached = _PROBES.get(expr.expression)
     if cached is None:
-        paths = tuple(
-            tuple(jmespath.parser.ParsedResult(f"<path of {expr.expression}>", step) for step in chain)
-            for chain in _root_paths(expr.parsed)
-        )
-        cached = _PROBES[expr.expression] = _Probe(expr, paths)
+        paths = tuple(tuple(compile_node(step) for step in chain) for chain in _root_paths(expr.parsed))
+        cached = _PROBES[expr.expression] = _Probe(search_fn(expr), paths)
     return cached
+
+
+# Leaves that cannot hold an Unknown: the walk below skips them without a call.
+_LEAVES = frozenset({str, int, bool, float, type(None), StrNode})
 
 
 def _unknown_beneath(value: Any, seen: dict[int, Unknown | None] | set[int]) -> Unknown | None:
@@ -173,7 +172,10 @@ def _unknown_beneath(value: Any, seen: dict[int, Unknown | None] | set[int]) -> 
             seen[key] = None  # in progress: a cycle finds nothing new
         else:
             seen.add(key)
+        leaves = _LEAVES
         for item in value.values() if isinstance(value, dict) else value:
+            if item.__class__ in leaves:
+                continue
             found = _unknown_beneath(item, seen)
             if found is not None:
                 if isinstance(seen, dict):
@@ -182,15 +184,11 @@ def _unknown_beneath(value: Any, seen: dict[int, Unknown | None] | set[int]) -> 
     return None
 
 
-def _search(expr: jmespath.parser.ParsedResult, root: Any) -> Any:
-    return _INTERPRETER.visit(expr.parsed, root)
-
-
 def _unknown_read(probe: _Probe, root: Mapping[str, Any], *, beneath: bool) -> Unknown | None:
     """An Unknown on a path the expression reads: at any prefix, or also beneath it when ``beneath``."""
     for chain in probe.paths:
         for i, step in enumerate(chain):
-            value = _search(step, root)
+            value = step(root)
             if isinstance(value, Unknown):
                 return value
             if beneath and i == len(chain) - 1:
@@ -217,7 +215,7 @@ def _decide(expr: jmespath.parser.ParsedResult, root: Mapping[str, Any], what: s
     """Truthiness of ``expr`` on ``root``; _Undecided when it depends on an Unknown."""
     probe = _probe(expr)
     try:
-        result = _search(expr, root)
+        result = probe.search(root)
     except (jmespath.exceptions.JMESPathError, TypeError, ValueError) as exc:
         # jmespath's own functions raise TypeError on values they do not know (to_number(Unknown)).
         unknown = _unknown_read(probe, root, beneath=True) if has_unknown else None
@@ -272,11 +270,32 @@ def display_name(resource: Resource) -> str:
     return resource.id
 
 
+class _Params:
+    """``{params.x}`` through ``str.format_map`` (C speed): attribute access reads the key, None if absent."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = values
+
+    def __getattr__(self, name: str) -> Any:
+        return self._values.get(name)
+
+    def __format__(self, spec: str) -> str:
+        return format(dict(self._values), spec)
+
+
 def render_message(rule: Rule, lang: str, resource: Resource, args: Mapping[str, Any]) -> str:
     """The rule's message in ``lang`` for ``resource``; nothing escaped (reporters escape)."""
-    values: dict[str, Any] = {**rule.params, **args, "params": dict(rule.params),
+    text = rule.message.get(lang) or rule.message["en"]
+    values: dict[str, Any] = {**rule.params, **args, "params": _Params(rule.params),
                               "name": display_name(resource), "id": resource.id, "type": resource.type}
-    return _FORMATTER.vformat(rule.message.get(lang) or rule.message["en"], (), values)
+    try:
+        return text.format_map(values)
+    except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+        # A custom rule's dotted placeholder on a message argument (``{arg.key}``): the general path.
+        values["params"] = dict(rule.params)
+        return _FORMATTER.vformat(text, (), values)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,7 +310,7 @@ def _resource_dict(r: Resource) -> dict[str, Any]:
 def _argument(expr: jmespath.parser.ParsedResult, root: Mapping[str, Any], has_unknown: bool) -> Any:
     """A message argument's value; "(unknown)" when it cannot be evaluated on this view."""
     try:
-        return _display(_search(expr, root))
+        return _display(search_fn(expr)(root))
     except jmespath.exceptions.JMESPathError:
         return _display(Unknown("cannot evaluate"))
     except (TypeError, ValueError):
@@ -312,8 +331,14 @@ def _judge(rule: Rule, root: Mapping[str, Any], has_unknown: bool) -> tuple[str,
 
 
 def evaluate(resources: Sequence[Resource], rules: Sequence[Rule], *, lang: str = "en",
-             source: str = "template") -> list[Finding]:
-    """Evaluate every rule in scope for ``source`` on every resource of its types."""
+             source: str = "template", file_key: str | None = None) -> list[Finding]:
+    """Evaluate every rule in scope for ``source`` on every resource of its types.
+
+    Only failing and not-assessed findings carry a message (and its arguments): a rule's message
+    describes the problem, so a passing finding's is empty. ``file_key`` is the file name that goes
+    into fingerprints (the pipeline passes it relative to the repository root); by default the
+    resource's file, or its ARN for an account resource.
+    """
     by_type: dict[str, list[Rule]] = {}
     for rule in rules:
         if source in rule.scope:
@@ -322,29 +347,35 @@ def evaluate(resources: Sequence[Resource], rules: Sequence[Rule], *, lang: str 
     findings: list[Finding] = []
     walked: dict[int, Unknown | None] = {}  # ids stay valid: every view lives until the loop ends
     views = []
+    passed = Status.PASS.value
     for resource in resources:
         applicable = by_type.get(resource.type)
         if not applicable:
             continue
-        base = build_view(resource, {})  # built once per resource; each rule swaps in its params
+        # Built once per resource; each rule swaps in its params (expressions never write to it).
+        root = build_view(resource, {})
         # Most views hold no Unknown at all: one walk here spares probing every expression's paths.
-        views.append(base)
-        has_unknown = _unknown_beneath(base, walked) is not None
-        where = resource.location.file if resource.location else (resource.arn or "")
+        views.append(root)
+        has_unknown = _unknown_beneath(root, walked) is not None
+        where = file_key if file_key is not None else (
+            resource.location.file if resource.location else (resource.arn or ""))
+        described = _resource_dict(resource)
         for rule in applicable:
-            root = {**base, "params": dict(rule.params)}
+            root["params"] = rule.params
             outcome = _judge(rule, root, has_unknown)
             if outcome is None:
                 continue
             status, reason = outcome
-            args = {key: _argument(expr, root, has_unknown) for key, expr in rule.message_args.items()}
+            if status == passed:
+                message, params = "", dict(rule.params)
+            else:
+                args = {key: _argument(expr, root, has_unknown) for key, expr in rule.message_args.items()}
+                message, params = render_message(rule, lang, resource, args), {**rule.params, **args}
             findings.append(Finding(
                 rule_id=rule.id, rule_name=rule.name, pillar=rule.pillar, lens_question=rule.lens_question,
                 lens_choice=rule.lens_choice, severity=rule.severity, status=status,
-                resource=_resource_dict(resource), location=resource.location,
-                message=render_message(rule, lang, resource, args),
-                params={**rule.params, **args}, reason=reason,
-                fingerprint=fingerprint(rule.id, where, resource.id),
+                resource=described, location=resource.location, message=message, params=params,
+                reason=reason, fingerprint=fingerprint(rule.id, where, resource.id),
             ))
     return findings
 

@@ -7,6 +7,8 @@ others' results. Nothing here imports boto3, cfn-lint or jinja2.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -38,6 +40,17 @@ def _error(exc: InputError, path: str) -> dict[str, Any]:
     return {"file": exc.file or path, "kind": exc.kind, "line": exc.line, "message": exc.message}
 
 
+def _load(path: str) -> tuple[Template, list[Resource]]:
+    """Load, expand, resolve, link and compute facts for one template (InputError/NotATemplate escape)."""
+    template = load_file(path)
+    cfn = sam.expand(template.data)
+    resources = intrinsics.resolve_resources(template.data, cfn, template.path)
+    # Relations and facts are per template: resources in different files never link.
+    graph.link(resources)
+    facts.compute(resources)
+    return template, resources
+
+
 def iter_templates(paths: Sequence[str], batch: TemplateBatch,
                    keep: Callable[[str], bool] | None = None) -> Iterator[tuple[Template, list[Resource]]]:
     """Yield each readable template under ``paths`` with its linked resources (facts computed).
@@ -46,28 +59,117 @@ def iter_templates(paths: Sequence[str], batch: TemplateBatch,
     caller that keeps only findings holds one template's resources in memory, not the batch's.
     ``keep`` filters discovered files (the configuration's include/exclude); dropped ones are not listed.
     """
+    for path in _discover(paths, batch, keep):
+        try:
+            yield _load(path)
+        except NotATemplate as exc:
+            batch.skipped.append(_skipped(exc, path))
+        except InputError as exc:
+            batch.errors.append(_error(exc, path))
+
+
+def _discover(paths: Sequence[str], batch: TemplateBatch, keep: Callable[[str], bool] | None) -> list[str]:
     files, missing = discover(list(paths))
     if keep is not None:
         files = [f for f in files if keep(f)]
     for path, problem in missing:
         batch.errors.append({"file": path, "kind": "io", "line": None, "message": problem})
-    for path in files:
-        try:
-            template = load_file(path)
-            cfn = sam.expand(template.data)
-            resources = intrinsics.resolve_resources(template.data, cfn, template.path)
-        except NotATemplate as exc:
-            batch.skipped.append({"path": path, "reason": str(exc) or "not a CloudFormation or SAM template"})
-            continue
-        except InputError as exc:
-            if exc.file is None:
-                exc.file = path
-            batch.errors.append(_error(exc, path))
-            continue
-        # Relations and facts are per template: resources in different files never link.
-        graph.link(resources)
-        facts.compute(resources)
-        yield template, resources
+    return files
+
+
+def _skipped(exc: NotATemplate, path: str) -> dict[str, Any]:
+    return {"path": path, "reason": str(exc) or "not a CloudFormation or SAM template"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Reviewing files, in this process or in worker processes
+
+
+@dataclass(slots=True)
+class FileReview:
+    """What reviewing one file produced: findings and what suppressions need, or why there are none."""
+
+    path: str
+    rel: str
+    sha256: str = ""
+    findings: list[engine.Finding] = field(default_factory=list)
+    # The template's Metadata.walens blocks (and nothing else): what walens.suppress reads.
+    metadata: dict[str, Any] = field(default_factory=dict)
+    error: dict[str, Any] | None = None
+    skipped: dict[str, Any] | None = None
+
+
+def _suppression_metadata(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts of a template walens.suppress reads: ``Metadata`` at the top and on each resource."""
+    out: dict[str, Any] = {}
+    if isinstance(data.get("Metadata"), Mapping):
+        out["Metadata"] = data["Metadata"]
+    resources = data.get("Resources")
+    if isinstance(resources, Mapping):
+        out["Resources"] = {key: {"Metadata": body["Metadata"]} for key, body in resources.items()
+                            if isinstance(body, Mapping) and isinstance(body.get("Metadata"), Mapping)}
+    return out
+
+
+def review_file(path: str, rel: str, rules: Sequence[Rule], lang: str) -> FileReview:
+    """Review one file: its findings (fingerprinted with ``rel``), or the error or skip it ended in."""
+    try:
+        template, resources = _load(path)
+    except NotATemplate as exc:
+        return FileReview(path, rel, skipped=_skipped(exc, path))
+    except InputError as exc:
+        return FileReview(path, rel, error=_error(exc, path))
+    found = engine.evaluate(resources, rules, lang=lang, source="template", file_key=rel)
+    return FileReview(template.path, rel, template.sha256, found, _suppression_metadata(template.data))
+
+
+# Worker processes inherit these through fork (the rules are compiled once, in the parent).
+_WORKER: dict[str, Any] = {}
+# Below this many files, starting workers costs more than it saves (a template takes ~2 ms).
+PARALLEL_MIN_FILES = 24
+MAX_JOBS = 8
+
+
+def _review_task(task: tuple[str, str]) -> FileReview:
+    return review_file(task[0], task[1], _WORKER["rules"], _WORKER["lang"])
+
+
+def default_jobs() -> int:
+    """One worker per CPU this process may run on, at most MAX_JOBS."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_JOBS))
+
+
+def review_files(tasks: Sequence[tuple[str, str]], rules: Sequence[Rule], lang: str,
+                 jobs: int | None = None) -> Iterator[FileReview]:
+    """Review (path, rel) pairs in order; in ``jobs`` forked worker processes when that pays.
+
+    Workers only load and evaluate; everything with state (suppressions, baseline, waivers) stays in
+    the caller, which receives the reviews in input order: the document is the same for any ``jobs``.
+    Workers need ``fork`` (Linux): elsewhere, and for standard input, the review runs in this process.
+    """
+    jobs = default_jobs() if jobs is None else max(1, jobs)
+    parallel = (jobs > 1 and len(tasks) >= PARALLEL_MIN_FILES and sys.platform.startswith("linux")
+                and "-" not in (t[0] for t in tasks))
+    if not parallel:
+        for path, rel in tasks:
+            yield review_file(path, rel, rules, lang)
+        return
+    import multiprocessing
+
+    _WORKER.update(rules=list(rules), lang=lang)
+    context = multiprocessing.get_context("fork")
+    workers = min(jobs, len(tasks) // (PARALLEL_MIN_FILES // 2) or 1)
+    # Chunks amortise the pipe round trip; several per worker keep both busy to the end.
+    chunk = max(1, min(16, len(tasks) // (workers * 8)))
+    try:
+        with context.Pool(workers) as pool:
+            yield from pool.imap(_review_task, tasks, chunksize=chunk)
+    finally:
+        _WORKER.clear()
 
 
 def inventory(paths: Sequence[str]) -> TemplateBatch:
@@ -93,8 +195,11 @@ def scan_templates(
     waivers: WaiverSet | None = None,
     waivers_expiring_within: int | None = None,
     answers: Mapping[str, Mapping[str, Any]] | None = None,
+    jobs: int | None = None,
 ) -> dict[str, Any]:
     """Review the templates under ``paths`` and return the review document.
+
+    ``jobs``: worker processes for a large batch (default: one per CPU; 1 reviews in this process).
 
     ``waivers`` (walens.waivers) turn covered failing findings into accepted risks, template by
     template; ``answers`` (ChoiceId → a person's answer, walens.answers) are recorded in the document.
@@ -122,19 +227,24 @@ def scan_templates(
     batch = TemplateBatch()
     findings: list[engine.Finding] = []
     inputs: list[dict[str, str]] = []
-    for template, resources in iter_templates(paths, batch, keep=config.is_included):
-        found = engine.evaluate(resources, rules, lang=lang, source="template")
-        # Fingerprints name the file relative to the repository root: the same from any directory.
-        rel = relative_path(template.path, config.root)
-        for f in found:
-            f.fingerprint = engine.fingerprint(f.rule_id, rel, str(f.resource["id"]))
-        batch.errors.extend(suppressor.apply(template.data, template.path, rel, found))
+    # Fingerprints name the file relative to the repository root: the same from any directory.
+    tasks = [(path, relative_path("<stdin>" if path == "-" else path, config.root))
+             for path in _discover(paths, batch, config.is_included)]
+    for review in review_files(tasks, rules, lang, jobs):
+        if review.skipped is not None:
+            batch.skipped.append(review.skipped)
+            continue
+        if review.error is not None:
+            batch.errors.append(review.error)
+            continue
+        found, rel = review.findings, review.rel
+        batch.errors.extend(suppressor.apply(review.metadata, review.path, rel, found))
         if baseline is not None:
             baseline.mark(found, rel)
         if waivers is not None:
             waivers.apply(found)
         findings.extend(found)
-        inputs.append({"path": template.path, "sha256": template.sha256})
+        inputs.append({"path": review.path, "sha256": review.sha256})
     doc = engine.build_review(
         findings=findings,
         rules=rules,

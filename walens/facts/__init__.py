@@ -42,6 +42,7 @@ def fact(name: str, types: Sequence[str]) -> Callable[[FactFn], FactFn]:
 
     def register(fn: FactFn) -> FactFn:
         _REGISTRY.append((name, frozenset(types), fn))
+        _BY_TYPE.clear()
         return fn
 
     return register
@@ -63,10 +64,20 @@ def _load() -> None:
     _loaded = True
 
 
+_BY_TYPE: dict[str, list[tuple[str, FactFn]]] = {}  # cleared whenever a fact registers
+
+
+def _for_type(rtype: str) -> list[tuple[str, FactFn]]:
+    """The (name, fn) facts registered for ``rtype``, in registration order (memoised)."""
+    found = _BY_TYPE.get(rtype)
+    if found is None:
+        found = _BY_TYPE[rtype] = [(name, fn) for name, types, fn in _REGISTRY if rtype in types]
+    return found
+
+
 def compute(resources: Sequence[Resource]) -> None:
     """Compute every registered fact for every resource of a matching type."""
     _load()
     for resource in resources:
-        for name, types, fn in _REGISTRY:
-            if resource.type in types:
-                resource.facts[name] = fn(resource, resources)
+        for name, fn in _for_type(resource.type):
+            resource.facts[name] = fn(resource, resources)

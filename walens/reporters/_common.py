@@ -141,6 +141,8 @@ def display_name(resource: Mapping[str, Any]) -> str:
 def finding_message(doc: Mapping[str, Any], finding: Mapping[str, Any], lang: str) -> str:
     """The finding's message in ``lang``: as stored when the review was written in it, else re-rendered."""
     stored = finding.get("message")
+    if finding.get("status") == "pass":
+        return ""  # rule messages describe the problem; a passing finding has none
     if doc.get("lang") == lang and isinstance(stored, str) and stored:
         return stored
     rule = (doc.get("rules") or {}).get(finding.get("rule_id")) or {}

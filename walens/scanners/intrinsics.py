@@ -190,6 +190,8 @@ class Resolver:
         """``node`` with every intrinsic resolved; may be :data:`NOVALUE` or contain Unknowns."""
         if depth > MAX_DEPTH:
             return Unknown(f"nesting deeper than {MAX_DEPTH} levels")
+        if isinstance(node, str):  # the commonest node first: Mapping is an ABC, slow to reject a leaf
+            return str(node)  # drop loader node subclasses: views hold plain values
         if isinstance(node, Mapping):
             if len(node) == 1:
                 (key, arg), = node.items()
@@ -203,8 +205,6 @@ class Resolver:
             return out
         if isinstance(node, list):
             return [r for r in (self.value(v, depth + 1) for v in node) if r is not NOVALUE]
-        if isinstance(node, str):
-            return str(node)  # drop loader node subclasses: views hold plain values
         return node
 
     def _intrinsic(self, key: str, arg: Any, depth: int) -> Any:
