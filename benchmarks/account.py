@@ -1,6 +1,10 @@
 """Account scan speed: ``walens scan account`` against a seeded moto server, for 1, 4 and 16 workers.
 
-Starts a moto server on 127.0.0.1 in this process (``moto.server.ThreadedMotoServer``), seeds it with
+Starts a moto server on 127.0.0.1 in a process of its own, answering every request ``--latency-ms``
+late (default 20 ms, a typical round trip to a regional AWS endpoint; moto itself answers in a few ms
+of CPU, so without it the scan measures the emulator, not the concurrency) and answering the Lambda
+operations moto lacks (GetAccountSettings, ListCodeSigningConfigs, GetFunctionRecursionConfig) as
+Lambda would for the seeded account, so the call count is what a real account costs; seeds it with
 N functions (default 1,000) plus their log groups, one queue per 10 functions (each with an event source
 mapping) and one REST API per 50 functions, then runs ``python -m walens scan account`` as a child
 process for each worker count, ``--repeat`` times, and prints one table: median wall time, API calls per
@@ -45,14 +49,75 @@ def fake_env(endpoint: str, tmp: str) -> dict[str, str]:
     return env
 
 
-def start_server() -> tuple[Any, str]:
-    from moto.server import ThreadedMotoServer
+def _serve(port: int, latency_s: float, ready: Any) -> None:
+    """Run a moto server on 127.0.0.1:port, answering each request ``latency_s`` late (its own process)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    moto_app = DomainDispatcherApplication(create_backend_app)
+
+    def app(environ: Any, start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if latency_s and not path.startswith("/moto-api"):
+            time.sleep(latency_s)  # a network round trip: sleeps, so it costs the server no CPU
+        answer = _missing_in_moto(path.rstrip("/"))
+        if answer is not None:
+            body = json.dumps(answer).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        return moto_app(environ, start_response)
+
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # no request log on the terminal
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
+    ready.set()
+    server.serve_forever()
+
+
+def _missing_in_moto(path: str) -> dict[str, Any] | None:
+    """Lambda operations moto lacks, answered as Lambda would for the seeded account (else None).
+
+    Without them walens would fall back or give up once per region and the call count would be lower
+    than against AWS: the benchmark counts the calls a real account costs.
+    """
+    if path == "/2016-08-19/account-settings":
+        return _account_settings()
+    if path == "/2020-04-22/code-signing-configs":
+        return {"CodeSigningConfigs": []}  # the seed creates none
+    if path.startswith("/2024-08-31/functions/") and path.endswith("/recursion-config"):
+        return {"RecursiveLoop": "Terminate"}  # Lambda's default; the seed changes no function's
+    return None
+
+
+def _account_settings() -> dict[str, Any]:
+    """lambda:GetAccountSettings, which moto lacks, computed from moto's own functions (one account, one
+    region here) the way Lambda computes it: the unreserved pool is the limit minus every reservation."""
+    from moto.awslambda.models import lambda_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    functions = list(lambda_backends[DEFAULT_ACCOUNT_ID][REGION]._lambdas.all())
+    reserved = sum(int(fn.reserved_concurrency or 0) for fn in functions)
+    return {"AccountLimit": {"TotalCodeSize": 80530636800, "CodeSizeUnzipped": 262144000,
+                             "CodeSizeZipped": 52428800, "ConcurrentExecutions": 1000,
+                             "UnreservedConcurrentExecutions": 1000 - reserved},
+            "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": len(functions)}}
+
+
+def start_server(latency_ms: float) -> tuple[Any, str]:
+    """A moto server in a separate process, so the emulator never competes with this one for the GIL."""
+    import multiprocessing
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    context = multiprocessing.get_context("spawn")
+    ready = context.Event()
+    server = context.Process(target=_serve, args=(port, latency_ms / 1000, ready), daemon=True)
     server.start()
+    if not ready.wait(60):
+        server.terminate()
+        raise SystemExit("the moto server did not start")
     return server, f"http://127.0.0.1:{port}"
 
 
@@ -136,10 +201,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--functions", type=int, default=1000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--latency-ms", type=float, default=20.0,
+                        help="answer every request this late, like an AWS endpoint's round trip (0: raw moto)")
     parser.add_argument("--json", help="write every run and the summary to this file")
     args = parser.parse_args(argv)
 
-    server, endpoint = start_server()
+    server, endpoint = start_server(args.latency_ms)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             env = fake_env(endpoint, tmp)
@@ -168,9 +235,11 @@ def main(argv: list[str] | None = None) -> int:
                              statistics.median(calls) / args.functions, max(rss) / 1024))
             breakdown = per_operation(endpoint, tmp, args.workers[-1])
     finally:
-        server.stop()
+        server.terminate()
+        server.join(10)
 
-    print(f"walens scan account, moto server on 127.0.0.1, {args.functions} functions "
+    print(f"walens scan account, moto server on 127.0.0.1 in its own process answering {args.latency_ms:g} ms late, "
+          f"{args.functions} functions "
           f"({seeded['log_groups']} log groups, {seeded['queues']} queues, {seeded['apis']} REST APIs), "
           f"median of {args.repeat} runs, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
     print("| --max-workers | wall time (median) | min – max | API calls per function | peak memory |")

@@ -31,6 +31,7 @@ PERMISSION = "AWS::Lambda::Permission"
 OPERATIONS: dict[str, tuple[str, ...]] = {
     "ListFunctions": (FUNCTION, EIC, URL, ALIAS, PERMISSION),
     "ListEventSourceMappings": (ESM,),
+    "GetAccountSettings": (),
     "GetFunctionConcurrency": (),
     "ListFunctionEventInvokeConfigs": (EIC,),
     "ListFunctionUrlConfigs": (URL,),
@@ -102,8 +103,20 @@ class _Region:
     def __init__(self) -> None:
         # function ARN -> code signing config ARN; None: unknown in bulk, ask per function.
         self.code_signing: dict[str, str] | None = None
+        # Reserved concurrency of the region not yet found on a function; None: unknown, ask every function.
+        self.unfound_reserved: int | None = None
         self._lock = threading.Lock()
         self._unsupported: dict[str, tuple[Gap, bool]] = {}  # operation -> (gap, recorded)
+
+    def reservations_settled(self) -> bool:
+        """Every reservation of the region is found: the other functions have none (or 0) reserved."""
+        with self._lock:
+            return self.unfound_reserved is not None and self.unfound_reserved <= 0
+
+    def found_reserved(self, count: int) -> None:
+        with self._lock:
+            if self.unfound_reserved is not None:
+                self.unfound_reserved -= count
 
     def ask(self, ctx: Ctx, operation: str, call: Any, *, record: bool = True) -> Any:
         """``call()`` unless ``operation`` already proved not supported by the endpoint in this region.
@@ -141,6 +154,7 @@ def collect(ctx: Ctx) -> None:
     if not functions:
         return
     region.code_signing = _code_signing(ctx)
+    region.unfound_reserved = _reserved_total(ctx)
     # Spawned tasks start after this one returns: the first function's details (run here) have by then
     # found any operation the endpoint lacks, whatever the number of workers.
     for fn in functions[1:]:
@@ -170,6 +184,25 @@ def _code_signing(ctx: Ctx) -> dict[str, str] | None:
     return found
 
 
+def _reserved_total(ctx: Ctx) -> int | None:
+    """The region's reserved concurrency in total (GetAccountSettings: limit minus unreserved), or None.
+
+    Functions are asked GetFunctionConcurrency only until their reservations add up to it: in the many
+    accounts that reserve nothing, no function is asked at all. (A function reserved at 0, a kill switch,
+    takes nothing from the pool, so once the total is found it reads as no reservation.) On any failure
+    every function is asked, as before, so nothing is lost and no gap is recorded.
+    """
+    try:
+        answer = ctx.call("GetAccountSettings", record=False) or {}
+    except CallFailed:
+        return None
+    limit = answer.get("AccountLimit") or {}
+    total, unreserved = limit.get("ConcurrentExecutions"), limit.get("UnreservedConcurrentExecutions")
+    if not isinstance(total, int) or not isinstance(unreserved, int) or isinstance(total, bool):
+        return None
+    return max(0, total - unreserved)
+
+
 def _event_source_mappings(ctx: Ctx) -> None:
     for m in ctx.pages("ListEventSourceMappings", "EventSourceMappings"):
         props = pick(m, _ESM_KEYS)
@@ -182,13 +215,17 @@ def _event_source_mappings(ctx: Ctx) -> None:
 
 def _details(ctx: Ctx, region: _Region, fn: Resource) -> None:
     name = fn.name
-    try:
-        answer = region.ask(ctx, "GetFunctionConcurrency",
-                            lambda: ctx.call("GetFunctionConcurrency", FunctionName=name)) or {}
-        if answer.get("ReservedConcurrentExecutions") is not None:
-            fn.properties["ReservedConcurrentExecutions"] = answer["ReservedConcurrentExecutions"]
-    except CallFailed as exc:
-        fn.properties["ReservedConcurrentExecutions"] = exc.unknown
+    if not region.reservations_settled():
+        try:
+            answer = region.ask(ctx, "GetFunctionConcurrency",
+                                lambda: ctx.call("GetFunctionConcurrency", FunctionName=name)) or {}
+            reserved = answer.get("ReservedConcurrentExecutions")
+            if reserved is not None:
+                fn.properties["ReservedConcurrentExecutions"] = reserved
+                if isinstance(reserved, int):
+                    region.found_reserved(reserved)
+        except CallFailed as exc:
+            fn.properties["ReservedConcurrentExecutions"] = exc.unknown
     if region.code_signing is not None:
         signing = region.code_signing.get(_unqualified(str(fn.arn)))
         if signing:
