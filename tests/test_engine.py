@@ -284,3 +284,27 @@ def test_message_argument_that_cannot_evaluate_renders_as_unknown() -> None:
     r = rule(message_args={"mem": "contains(Properties.MemorySize, 'x')"}, **{"assert": "`false`"})
     (finding,) = engine.evaluate([fn("F", MemorySize=12)], [r])
     assert finding.params["mem"] == "(unknown)"
+
+
+def test_long_lists_in_messages_show_ten_items_and_how_many_more() -> None:
+    r = rule(message_args={"mem": "Properties.Tags[].Key"})
+    tags = [{"Key": f"k{i:03d}"} for i in range(250)]
+    (finding,) = engine.evaluate([fn("Big", MemorySize=4096, Tags=tags)], [r])
+    shown = ", ".join(f"k{i:03d}" for i in range(10))
+    assert finding.params["mem"] == f"{shown}, … (+240)"
+    assert finding.message == f"Function Big (Big, AWS::Lambda::Function) has {shown}, … (+240) MB > 1024"
+    (exact,) = engine.evaluate([fn("Ten", MemorySize=4096, Tags=tags[:10])], [r])
+    assert exact.params["mem"] == shown
+
+
+def test_a_passing_finding_carries_no_message_and_no_message_arguments() -> None:
+    r = rule(message_args={"mem": "Properties.MemorySize"})
+    (finding,) = engine.evaluate([fn("Small", MemorySize=512)], [r])
+    assert (finding.status, finding.message, finding.params) == ("pass", "", {"max_mb": 1024})
+
+
+def test_a_dotted_placeholder_on_a_message_argument_still_renders() -> None:
+    # str.format_map would look up an attribute of the string; the general formatter reads a key (None here).
+    r = rule(message={"en": "Function {name}: {mem.x} / {params.max_mb}", "ja": "関数 {name}"})
+    (finding,) = engine.evaluate([fn("Big", MemorySize=2048)], [r])
+    assert finding.message == "Function Big: None / 1024"

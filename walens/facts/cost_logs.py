@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from walens.facts import fact
+from walens.facts import fact, of_type, shared
 from walens.model import Resource, Unknown
 
 FUNCTION = "AWS::Lambda::Function"
@@ -49,12 +49,20 @@ def log_retention(resource: Resource, inventory: Sequence[Resource]) -> dict[str
 @fact("log_group_writers", types=[LOG_GROUP])
 def log_group_writers(resource: Resource, inventory: Sequence[Resource]) -> dict[str, list[str]]:
     """Ids of the Lambda functions that write to this log group (their retention is judged on the function)."""
-    functions = sorted(
-        r.id for r in inventory
-        if r.type == FUNCTION and isinstance(r.related.get("log_group"), dict)
-        and r.related["log_group"].get("id") == resource.id
-    )
-    return {"functions": functions}
+    writers: dict[Any, list[str]] = shared(inventory, "log_group_writers", _writers_by_group)
+    return {"functions": list(writers.get(resource.id, ()))}
+
+
+def _writers_by_group(inventory: Sequence[Resource]) -> dict[Any, list[str]]:
+    """Log group id -> the sorted ids of the functions whose linked log group it is."""
+    out: dict[Any, list[str]] = {}
+    for r in of_type(inventory, FUNCTION):
+        group = r.related.get("log_group")
+        if isinstance(group, dict):
+            out.setdefault(group.get("id"), []).append(r.id)
+    for ids in out.values():
+        ids.sort()
+    return out
 
 
 _VERBOSE = frozenset({"DEBUG", "TRACE"})

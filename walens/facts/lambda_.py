@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from walens.facts import fact
+from walens.facts import fact, of_type, shared
 from walens.model import Resource, Unknown
 
 FUNCTION = "AWS::Lambda::Function"
@@ -26,7 +26,20 @@ def role_shared_with(resource: Resource, inventory: Sequence[Resource]) -> list[
     key = _role_key(resource)
     if key is None:
         return []
-    return sorted(r.id for r in inventory if r.type == FUNCTION and r is not resource and _role_key(r) == key)
+    return [rid for rid in shared(inventory, "functions_by_role", _functions_by_role).get(key, ())
+            if rid != resource.id]
+
+
+def _functions_by_role(inventory: Sequence[Resource]) -> dict[str, list[str]]:
+    """Role key -> the sorted ids of the functions using it."""
+    groups: dict[str, list[str]] = {}
+    for r in of_type(inventory, FUNCTION):
+        key = _role_key(r)
+        if key is not None:
+            groups.setdefault(key, []).append(r.id)
+    for ids in groups.values():
+        ids.sort()
+    return groups
 
 
 @fact("invoked_async", types=[FUNCTION])
@@ -81,8 +94,8 @@ def published_versions(resource: Resource, inventory: Sequence[Resource]) -> boo
     keys = {"{{ref:" + resource.id + "}}", "{{getatt:" + resource.id + ".Arn}}"}
     if isinstance(resource.name, str):
         keys.add(resource.name)
-    return any(r.type == "AWS::Lambda::Version" and isinstance(r.properties, dict)
-               and r.properties.get("FunctionName") in keys for r in inventory)
+    return any(isinstance(r.properties, dict) and r.properties.get("FunctionName") in keys
+               for r in of_type(inventory, "AWS::Lambda::Version"))
 
 
 @fact("sync_invokers", types=[FUNCTION])

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from walens.facts import fact
+from walens.facts import fact, of_type, shared
 from walens.model import Resource, Unknown
 
 FUNCTION = "AWS::Lambda::Function"
@@ -90,25 +90,25 @@ def alarm_users(alarm_id: str, props: dict[str, Any], inventory: Sequence[Resour
     """Ids of composite alarms whose rule names the alarm and deployment groups that roll back on it."""
     names = _names(alarm_id, props)
     out: list[str] = []
-    for r in inventory:
-        if r.type == COMPOSITE and _mentions(_props(r).get("AlarmRule"), alarm_id, names):
+    for r in of_type(inventory, COMPOSITE):
+        if _mentions(_props(r).get("AlarmRule"), alarm_id, names):
             out.append(r.id)
-        elif r.type == DEPLOYMENT_GROUP:
-            config = _props(r).get("AlarmConfiguration")
-            alarms = config.get("Alarms") if isinstance(config, dict) else None
-            for item in _as_list(alarms):
-                value = item.get("Name") if isinstance(item, dict) else item
-                m = _GETATT_ID.match(value) if isinstance(value, str) else None
-                if isinstance(value, str) and (value in names or (m is not None and m.group(1) == alarm_id)):
-                    out.append(r.id)
-                    break
+    for r in of_type(inventory, DEPLOYMENT_GROUP):
+        config = _props(r).get("AlarmConfiguration")
+        alarms = config.get("Alarms") if isinstance(config, dict) else None
+        for item in _as_list(alarms):
+            value = item.get("Name") if isinstance(item, dict) else item
+            m = _GETATT_ID.match(value) if isinstance(value, str) else None
+            if isinstance(value, str) and (value in names or (m is not None and m.group(1) == alarm_id)):
+                out.append(r.id)
+                break
     return sorted(out)
 
 
 def _notifies(alarm_id: str, props: dict[str, Any], inventory: Sequence[Resource]) -> bool | Unknown:
     """Whether the alarm tells someone when it fires (its own actions, or a composite alarm's)."""
-    if any(r.type == COMPOSITE and _mentions(_props(r).get("AlarmRule"), alarm_id, _names(alarm_id, props))
-           for r in inventory):
+    if any(_mentions(_props(r).get("AlarmRule"), alarm_id, _names(alarm_id, props))
+           for r in of_type(inventory, COMPOSITE)):
         return True
     enabled = props.get("ActionsEnabled", True)
     if isinstance(enabled, Unknown):
@@ -148,9 +148,7 @@ def _http_api_alarms(api: Resource, inventory: Sequence[Resource]) -> list[dict[
     """Alarms on AWS/ApiGateway metrics whose ApiId dimension names this HTTP API (graph.py links REST only)."""
     keys = {"{{ref:" + api.id + "}}", "{{getatt:" + api.id + ".ApiId}}"}
     out = []
-    for alarm in inventory:
-        if alarm.type != ALARM:
-            continue
+    for alarm in of_type(inventory, ALARM):
         props = _props(alarm)
         found = False
         for namespace, dims in _alarm_dimensions(props):
@@ -173,11 +171,15 @@ def _alarm_dimensions(props: dict[str, Any]) -> Iterable[tuple[Any, Any]]:
             yield metric.get("Namespace"), metric.get("Dimensions")
 
 
+def _by_id(inventory: Sequence[Resource]) -> dict[str, Resource]:
+    return {r.id: r for r in inventory}
+
+
 def requirements(resource: Resource, inventory: Sequence[Resource]) -> list[tuple[str, tuple[str, ...]]]:
     """(label, accepted metric names) of the metrics the resource should alarm on."""
     if resource.type != FUNCTION:
         return list(_REQUIREMENTS[resource.type])
-    by_id = {r.id: r for r in inventory}
+    by_id = shared(inventory, "by_id", _by_id)
     out = list(_FUNCTION)
     if any(_is_stream_source(esm, by_id) for esm in resource.related.get("event_sources") or []):
         out.append(_STREAM)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from walens.facts import fact
+from walens.facts import fact, of_type
 from walens.model import Resource, Unknown
 from walens.scanners.sam_function import DEPLOYMENT_TYPES
 
@@ -31,9 +31,7 @@ def _find(value: Any, kind: str, name_prop: str, inventory: Sequence[Resource]) 
     if not isinstance(value, str):
         return None
     m = _REF.match(value)
-    for r in inventory:
-        if r.type != kind:
-            continue
+    for r in of_type(inventory, kind):
         if (m and r.id == m.group(1)) or _props(r).get(name_prop) == value:
             return r
     return None
@@ -100,8 +98,8 @@ def _is_hook(fn: Resource, inventory: Sequence[Resource]) -> bool:
     if isinstance(fn.name, str) and fn.name.startswith("CodeDeployHook_"):
         return True
     keys = {"{{ref:" + fn.id + "}}", "{{getatt:" + fn.id + ".Arn}}"}
-    for group in inventory:
-        hooks = _props(group).get("Hooks") if group.type == DEPLOYMENT_GROUP else None
+    for group in of_type(inventory, DEPLOYMENT_GROUP):
+        hooks = _props(group).get("Hooks")
         if isinstance(hooks, dict) and any(value in keys for value in hooks.values() if isinstance(value, str)):
             return True
     return False
@@ -122,7 +120,7 @@ def rollout(resource: Resource, inventory: Sequence[Resource]) -> Any:
     for alias in resource.related.get("aliases") or []:
         if _props(alias).get("RoutingConfig") is not None:
             return "weighted"
-    unlinked = [r.id for r in inventory if r.type == DEPLOYMENT_GROUP and r.origin in (None, r.id)]
+    unlinked = [r.id for r in of_type(inventory, DEPLOYMENT_GROUP) if r.origin in (None, r.id)]
     if unlinked and resource.related.get("aliases"):
         return Unknown(f"deployment group {unlinked[0]} may shift this function's alias; the link is in the "
                        "alias's UpdatePolicy, which walens does not read")

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from walens.facts import fact
+from walens.facts import fact, of_type, shared
 from walens.model import Resource, Unknown
 
 FUNCTION = "AWS::Lambda::Function"
@@ -253,11 +253,16 @@ def _function_targets(value: Any, functions: dict[str, Resource], names: dict[st
     return out
 
 
+def _functions_by_id_and_name(inventory: Sequence[Resource]) -> tuple[dict[str, Resource], dict[str, Resource]]:
+    functions = {r.id: r for r in of_type(inventory, FUNCTION)}
+    names = {r.name: r for r in functions.values() if isinstance(r.name, str) and not r.name.startswith("{{")}
+    return functions, names
+
+
 @fact("invokes_functions", types=[FUNCTION])
 def invokes_functions(resource: Resource, inventory: Sequence[Resource]) -> list[str]:
     """Other functions of the template (or ``*``) the function's role may invoke with lambda:InvokeFunction."""
-    functions = {r.id: r for r in inventory if r.type == FUNCTION}
-    names = {r.name: r for r in functions.values() if isinstance(r.name, str) and not r.name.startswith("{{")}
+    functions, names = shared(inventory, "functions_by_id_and_name", _functions_by_id_and_name)
     targets: set[str] = set()
     for policy in resource.related.get("role_policies") or []:
         for doc in _documents(policy):
@@ -289,10 +294,12 @@ def invokes_functions(resource: Resource, inventory: Sequence[Resource]) -> list
 @fact("reserved_concurrency_total", types=[FUNCTION])
 def reserved_concurrency_total(resource: Resource, inventory: Sequence[Resource]) -> int | float | Unknown:
     """The sum of ReservedConcurrentExecutions over every function of the template (or account view)."""
+    return shared(inventory, "reserved_concurrency_total", _reserved_total)  # type: ignore[no-any-return]
+
+
+def _reserved_total(inventory: Sequence[Resource]) -> int | float | Unknown:
     total: int | float = 0
-    for r in inventory:
-        if r.type != FUNCTION:
-            continue
+    for r in of_type(inventory, FUNCTION):
         value = _number(_props(r).get("ReservedConcurrentExecutions"))
         if isinstance(value, Unknown):
             return Unknown(f"ReservedConcurrentExecutions of {r.id}: {value.reason}")
@@ -380,16 +387,20 @@ def _proxied(inventory: Sequence[Resource], index: dict[str, Resource]) -> dict[
     return out
 
 
+def _nonscalable_stores(inventory: Sequence[Resource]) -> list[Resource]:
+    return [r for r in inventory if r.type in NONSCALABLE
+            and not (r.type == "AWS::RDS::DBInstance" and _props(r).get("DBClusterIdentifier"))]
+
+
 @fact("nonscalable_downstreams", types=[FUNCTION])
 def nonscalable_downstreams(resource: Resource, inventory: Sequence[Resource]) -> list[dict[str, Any]]:
     """RDS, Aurora and ElastiCache resources of the template the function reaches: by reference from its
     properties (environment...), or, for a VPC function, unless their network is known to be another VPC.
     Each is ``{id, type, via: reference|vpc, proxy}`` (``proxy``: the RDS Proxy in front, if any)."""
-    stores = [r for r in inventory if r.type in NONSCALABLE
-              and not (r.type == "AWS::RDS::DBInstance" and _props(r).get("DBClusterIdentifier"))]
+    stores = shared(inventory, "nonscalable_stores", _nonscalable_stores)
     if not stores:
         return []
-    index = _index(inventory)
+    index = shared(inventory, "index_by_id_and_name", _index)
     props = _props(resource)
     mentioned = _mentioned(props)
     vpc_config = props.get("VpcConfig")

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from walens.facts import fact
+from walens.facts import fact, of_type, shared
 from walens.facts.iam import analyse_vpc_guardrail, policy_documents
 from walens.model import Resource, Unknown
 
@@ -259,9 +259,13 @@ _GUARDRAIL_TYPES = frozenset({"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AW
 @fact("vpc_guardrails", types=[FUNCTION])
 def vpc_guardrails(resource: Resource, inventory: Sequence[Resource]) -> list[str]:
     """Ids of the template's policies that require Lambda functions to be VPC-connected."""
+    return list(shared(inventory, "vpc_guardrails", _vpc_guardrails))
+
+
+def _vpc_guardrails(inventory: Sequence[Resource]) -> list[str]:
     out = []
-    for r in inventory:
-        if r.type in _GUARDRAIL_TYPES:
+    for rtype in _GUARDRAIL_TYPES:
+        for r in of_type(inventory, rtype):
             analysis = r.facts.get("lambda_vpc_guardrail") if "lambda_vpc_guardrail" in r.facts \
                 else analyse_vpc_guardrail(policy_documents(r))
             if isinstance(analysis, dict) and analysis.get("requires_vpc"):
@@ -332,13 +336,12 @@ def open_egress_security_groups(resource: Resource, inventory: Sequence[Resource
         if _NO_DEFAULT.match(unknown.reason):  # type: ignore[union-attr]
             return {"judged": [], "open": []}  # a parameter never names a security group of this template
         return {"judged": unknown, "open": unknown}
-    by_id = {r.id: r for r in inventory if r.type == "AWS::EC2::SecurityGroup"}
+    by_id = {r.id: r for r in of_type(inventory, "AWS::EC2::SecurityGroup")}
     egress_resources: dict[str, list[dict[str, Any]]] = {}
-    for r in inventory:
-        if r.type == "AWS::EC2::SecurityGroupEgress":
-            m = _PLACEHOLDER.search(str(_props(r).get("GroupId", "")))
-            if m:
-                egress_resources.setdefault(m.group(2), []).append(_props(r))
+    for r in of_type(inventory, "AWS::EC2::SecurityGroupEgress"):
+        m = _PLACEHOLDER.search(str(_props(r).get("GroupId", "")))
+        if m:
+            egress_resources.setdefault(m.group(2), []).append(_props(r))
     judged, open_groups = [], []
     for value in groups if isinstance(groups, list) else []:
         m = _PLACEHOLDER.fullmatch(value) if isinstance(value, str) else None
