@@ -12,15 +12,10 @@ from typing import Any
 
 import pytest
 
+from corpus import CORPUS, linked_templates
 from walens import facts, graph
-from walens.errors import InputError, NotATemplate
 from walens.facts import lambda_ as lambda_facts
 from walens.model import Resource
-from walens.scanners import intrinsics, sam
-from walens.scanners.template import discover, load_file
-
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus" / "sam-translator" / "input"
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside the checkout")
@@ -28,14 +23,7 @@ def test_every_fact_has_the_same_value_with_and_without_the_shared_indexes() -> 
     facts._load()
     compared = 0
     mismatches: list[tuple[str, str, str]] = []
-    for path in discover([str(CORPUS)])[0]:
-        try:
-            template = load_file(path)
-            resources = intrinsics.resolve_resources(template.data, sam.expand(template.data), template.path)
-        except (InputError, NotATemplate):
-            continue
-        graph.link(resources)
-        facts.compute(resources)  # with the indexes
+    for path, resources in linked_templates():  # facts computed with the indexes
         for resource in resources:
             for name, types, fn in facts._REGISTRY:
                 if resource.type in types:

@@ -15,16 +15,11 @@ import jmespath.exceptions
 import jmespath.visitor
 import pytest
 
-from walens import facts, graph, jmes
-from walens.errors import InputError, NotATemplate
+from corpus import CORPUS, linked_templates
+from walens import jmes
 from walens.model import Unknown
 from walens.rules import load_rules
-from walens.scanners import intrinsics, sam
-from walens.scanners.template import discover, load_file
 from walens.views import view
-
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus" / "sam-translator" / "input"
 
 DATA: dict[str, Any] = {
     "a": {"b": {"c": [1, 2, {"d": "x"}], "e": 0, "f": True, "g": "", "h": [], "i": {}}},
@@ -124,18 +119,10 @@ def test_every_rule_expression_agrees_with_the_interpreter_on_every_corpus_view(
         for parsed in (rule.when, rule.assert_, *rule.message_args.values()):
             if parsed is not None:
                 expressions[parsed.expression] = (parsed, rule)
-    files, _ = discover([str(CORPUS)])
     interpreter = jmespath.visitor.TreeInterpreter()
     compared = 0
     mismatches: list[tuple[str, str, str]] = []
-    for path in files:
-        try:
-            template = load_file(path)
-            resources = intrinsics.resolve_resources(template.data, sam.expand(template.data), template.path)
-        except (InputError, NotATemplate):
-            continue
-        graph.link(resources)
-        facts.compute(resources)
+    for path, resources in linked_templates():
         for resource in resources:
             for parsed, rule in expressions.values():
                 if resource.type not in rule.resource_types:

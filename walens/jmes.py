@@ -291,6 +291,16 @@ def _not(node: dict[str, Any]) -> Fn:
     return not_
 
 
+def _collect(elements: Any, project: Fn) -> list[Any]:
+    """The projection of each element, nulls left out (visit_projection / visit_value_projection)."""
+    collected = []
+    for element in elements:
+        current = project(element)
+        if current is not None:
+            collected.append(current)
+    return collected
+
+
 def _projection(node: dict[str, Any]) -> Fn:
     base_fn, project = (compile_node(child) for child in node["children"])
 
@@ -298,12 +308,7 @@ def _projection(node: dict[str, Any]) -> Fn:
         base = base_fn(value)
         if not isinstance(base, list):
             return None
-        collected = []
-        for element in base:
-            current = project(element)
-            if current is not None:
-                collected.append(current)
-        return collected
+        return _collect(base, project)
 
     return projection
 
@@ -317,12 +322,7 @@ def _value_projection(node: dict[str, Any]) -> Fn:
             values = base.values()
         except AttributeError:
             return None
-        collected = []
-        for element in values:
-            current = project(element)
-            if current is not None:
-                collected.append(current)
-        return collected
+        return _collect(values, project)
 
     return value_projection
 
