@@ -286,6 +286,8 @@ def test_modest_alias_reuse_is_fine() -> None:
 @pytest.mark.parametrize("text", [
     "a: " + "[" * 101 + "]" * 101 + "\n",  # constructor guard (composes fine)
     "a: " + "[" * 300_000 + "]" * 300_000 + "\n",  # would overflow libyaml's C stack
+    "a: " + "[" * 1001 + "]" * 1001 + "\n",  # composed directly: past libyaml 0.2.6's own limit of 1000
+    "{" + '"a": {' * 1001 + "}" * 1002 + "\n",  # the same in JSON
     "".join(" " * i + "k:\n" for i in range(150)) + " " * 150 + "k: 1\n",  # block nesting
     "a: &x [*x]\n",  # a recursive alias nests forever
 ])

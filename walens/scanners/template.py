@@ -276,6 +276,10 @@ def _yaml_error(exc: yaml.YAMLError, name: str) -> InputError:
         where = exc.problem_mark or exc.context_mark
         line = where.line + 1 if where is not None else None
         detail = " ".join(p for p in (exc.context, exc.problem) if p) or detail
+        # libyaml 0.2.6 (in PyYAML's 6.0.2+ wheels) stops at 1000 nested levels itself; its scanner
+        # reads ahead, so this can come before our event-stream or constructor guard sees level 101.
+        if exc.problem == "exceeded maximum nesting depth":
+            return InputError(f"nesting deeper than {MAX_DEPTH} levels", file=name, line=line, kind="too-deep")
     kind = "json" if name.endswith(".json") else "yaml"
     return InputError(f"invalid {kind.upper()}: {detail}", file=name, line=line, kind=kind)
 
