@@ -12,20 +12,20 @@ from typing import Any
 
 import pytest
 
+from corpus import INPUT
 from walens import lens
 from walens.pipeline import scan_templates
 from walens.rules import load_rules
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus" / "sam-translator" / "input"
 INPUT_ERROR_KINDS = {"io", "binary", "encoding", "too-large", "too-deep", "yaml", "json", "structure", "sam"}
 
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside the checkout")
+pytestmark = pytest.mark.corpus
 
 
 @pytest.fixture(scope="module")
 def corpus_review() -> dict[str, Any]:
-    return scan_templates([str(CORPUS)], fail_on="never")
+    return scan_templates([str(INPUT)], fail_on="never")
 
 
 def test_every_rule_runs_over_the_corpus_without_an_internal_error(corpus_review: dict[str, Any]) -> None:

@@ -9,23 +9,24 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus" / "sam-translator" / "input"
+from corpus import INPUT
 
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside the checkout")
+REPO = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.corpus
 
 
 def test_every_corpus_input_is_reviewed_or_reported_in_one_batch(tmp_path: Path) -> None:
     out = tmp_path / "review.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "walens", "scan", "template", str(CORPUS), "--format", "json", "--output", str(out),
+        [sys.executable, "-m", "walens", "scan", "template", str(INPUT), "--format", "json", "--output", str(out),
          "--fail-on", "never"],
         capture_output=True, text=True, cwd=REPO, timeout=600,
     )
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     assert proc.returncode in (0, 3), proc.stderr
     doc = json.loads(out.read_text(encoding="utf-8"))
-    files = {str(p) for p in CORPUS.glob("*.yaml")}
+    files = {str(p) for p in INPUT.glob("*.yaml")}
     reviewed = {i["path"] for i in doc["scan"]["inputs"]}
     errored = {e["file"] for e in doc["errors"]}
     skipped = {s["path"] for s in doc["skipped"]}

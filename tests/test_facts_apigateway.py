@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from corpus import OUTPUT
 from walens import graph
 from walens.facts import apigateway
 from walens.model import CfnResource, Resource
 from walens.scanners.intrinsics import resolve_resources
-
-CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "sam-translator" / "output"
 
 
 def _linked(resources: dict[str, tuple[str, dict[str, Any]]]) -> dict[str, Resource]:
@@ -95,7 +93,7 @@ def test_api_exposure_private_without_policy_and_regional_waf_on_api() -> None:
 
 
 def _corpus_api(name: str, api_id: str) -> Resource:
-    data = json.loads((CORPUS / f"{name}.json").read_text())
+    data = json.loads((OUTPUT / f"{name}.json").read_text())
     cfn = [CfnResource(k, v["Type"], v.get("Properties") or {}, origin=k, origin_type=v["Type"])
            for k, v in data["Resources"].items()]
     resources = resolve_resources(data, cfn, name)
@@ -103,7 +101,7 @@ def _corpus_api(name: str, api_id: str) -> Resource:
     return {r.id: r for r in resources}[api_id]
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared translator corpus is not checked out")
+@pytest.mark.corpus
 def test_api_exposure_from_sam_openapi_body() -> None:
     api = _corpus_api("api_with_aws_iam_auth_overrides", "MyApiWithAwsIamAuth")
     assert apigateway.api_exposure(api, []) == {
@@ -114,7 +112,7 @@ def test_api_exposure_from_sam_openapi_body() -> None:
         "GET /ApiKeyRequiredTrue", "ANY /any/ApiKeyRequiredTrue"]
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared translator corpus is not checked out")
+@pytest.mark.corpus
 def test_body_request_validation_from_sam_openapi_body() -> None:
     api = _corpus_api("api_request_model_with_validator", "HtmlApi")
     status = {k: v["status"] for k, v in apigateway.body_request_validation(api, []).items()}

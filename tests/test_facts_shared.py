@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from corpus import CORPUS, linked_templates
+from corpus import linked_templates
 from walens import facts, graph
 from walens.facts import lambda_ as lambda_facts
 from walens.model import Resource
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside the checkout")
+@pytest.mark.corpus
 def test_every_fact_has_the_same_value_with_and_without_the_shared_indexes() -> None:
     facts._load()
     compared = 0

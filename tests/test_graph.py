@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 import yaml
 
+from corpus import OUTPUT
 from walens import graph
 from walens.facts import apigateway, lambda_
 from walens.model import CfnResource, Resource
 from walens.scanners.intrinsics import resolve_resources
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "graph" / "app.yaml"
-CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "sam-translator"
 
 
 def _cfn(data: dict[str, Any]) -> list[CfnResource]:
@@ -147,7 +147,7 @@ def test_apigateway_facts_on_linked_template(linked: dict[str, Resource]) -> Non
 
 
 def _corpus(name: str) -> list[Resource]:
-    data = json.loads((CORPUS / "output" / f"{name}.json").read_text())
+    data = json.loads((OUTPUT / f"{name}.json").read_text())
     cfn = [CfnResource(k, v["Type"], v.get("Properties") or {}, origin=k, origin_type=v["Type"], line=1,
                        condition=v.get("Condition")) for k, v in data["Resources"].items()]
     resources = resolve_resources(data, cfn, name)
@@ -155,7 +155,7 @@ def _corpus(name: str) -> list[Resource]:
     return resources
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="the shared translator corpus is not checked out")
+@pytest.mark.corpus
 def test_translator_output_sqs_and_sns_events() -> None:
     """SAM's own CloudFormation for a function with SQS and SNS events links as SAM wired it."""
     by_id = {r.id: r for r in _corpus("function_with_sns_event_source_all_parameters")}

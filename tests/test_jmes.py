@@ -15,7 +15,7 @@ import jmespath.exceptions
 import jmespath.visitor
 import pytest
 
-from corpus import CORPUS, linked_templates
+from corpus import linked_templates
 from walens import jmes
 from walens.model import Unknown
 from walens.rules import load_rules
@@ -111,7 +111,7 @@ def test_unknown_values_behave_as_in_the_interpreter() -> None:
         assert jmes.search_fn(jmespath.compile(expr))(data) == _interpreted(expr, data), expr
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside the checkout")
+@pytest.mark.corpus
 def test_every_rule_expression_agrees_with_the_interpreter_on_every_corpus_view() -> None:
     rules = load_rules()
     expressions = {}

@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 
+from corpus import INPUT, OUTPUT
 from walens.errors import InputError, NotATemplate
 from walens.scanners.nodes import DictNode, to_plain
 from walens.scanners.template import decode_text, load_file
 
-CORPUS = (Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "sam-translator").resolve()
-INPUTS = sorted((CORPUS / "input").glob("*.yaml"))
-OUTPUTS = sorted((CORPUS / "output").glob("*.json"))
+INPUTS = sorted(INPUT.glob("*.yaml"))
+OUTPUTS = sorted(OUTPUT.glob("*.json"))
 
 # Deliberate differences: cfn-lint decodes these, but CloudFormation rejects a resource whose Type
 # is missing or not a string, so the loader reports a structure error (file, logical ID, line).
@@ -75,15 +75,18 @@ def _compare(text: str, name: str) -> None:
     assert _mark_differences(theirs, ours) == []
 
 
+@pytest.mark.corpus
 def test_corpus_is_there() -> None:
     assert (len(INPUTS), len(OUTPUTS)) == (831, 834)
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize("path", INPUTS, ids=lambda p: p.name)
 def test_input_values_and_marks_equal_cfn_lint(path: Path) -> None:
     _compare(path.read_text(encoding="utf-8"), path.name)
 
 
+@pytest.mark.corpus
 @pytest.mark.parametrize("path", OUTPUTS, ids=lambda p: p.name)
 def test_output_json_equals_cfn_lint_and_json(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
@@ -92,6 +95,7 @@ def test_output_json_equals_cfn_lint_and_json(path: Path) -> None:
     _compare(json.dumps(json.loads(text), indent="\t"), path.name)
 
 
+@pytest.mark.corpus
 def test_every_input_loads_except_the_listed_ones() -> None:
     rejected: dict[str, tuple[str, int | None, str]] = {}
     skipped: set[str] = set()

@@ -1,4 +1,5 @@
-"""The runtime lifecycle table equals LENS.md §4, and the runtime_lifecycle fact judges it by date."""
+"""The runtime lifecycle table equals LENS.md §4 (tests/fixtures/lens/, see test_lens.py), and the
+runtime_lifecycle fact judges it by date."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from walens.facts import runtime as rt
 from walens.model import Resource, Unknown
 
 REPO = Path(__file__).resolve().parents[1]
-LENS_MD = (REPO / ".." / "shared" / "LENS.md").resolve()
+LENS_MD = REPO / "tests" / "fixtures" / "lens" / "LENS.md"
 D = datetime.date
 
 

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
+from corpus import INPUT, OUTPUT
 from walens.errors import InputError
 from walens.scanners import sam_api
 from walens.scanners.sam import expand
 
-CORPUS = (Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "sam-translator").resolve()
+pytestmark = pytest.mark.corpus
 
 # Generated resource types compared by logical ID, and the properties compared on each.
 COMPARED: dict[str, tuple[str, ...]] = {
@@ -86,7 +87,7 @@ def load_output(name: str) -> Mapping[str, Any] | None:
     """The translator's CloudFormation for corpus input ``name``; None when it has none (an error case)."""
     import json
 
-    path = CORPUS / "output" / f"{name}.json"
+    path = OUTPUT / f"{name}.json"
     if not path.exists():
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -100,7 +101,7 @@ def _http_route_from_walens(resource: Any) -> bool:
 
 def compare_file(name: str) -> list[str] | None:
     """Differences between walens and the translator on one corpus input (None: nothing to compare)."""
-    ours = expand(load_yaml(CORPUS / "input" / f"{name}.yaml"))
+    ours = expand(load_yaml(INPUT / f"{name}.yaml"))
     theirs = load_output(name)
     if theirs is None:
         return None
@@ -169,7 +170,7 @@ def compare_methods(ours: list[Any], theirs: Mapping[str, Any]) -> list[str]:
     return diffs
 
 
-INPUTS = sorted(p.stem for p in (CORPUS / "input").glob("*.yaml"))
+INPUTS = sorted(p.stem for p in INPUT.glob("*.yaml"))
 VALID = [n for n in INPUTS if not n.startswith("error_")]
 
 
@@ -182,7 +183,7 @@ def test_expansion_matches_translator(name: str) -> None:
 
 @pytest.mark.parametrize("name", INPUTS)
 def test_expand_raises_only_input_error(name: str) -> None:
-    data = load_yaml(CORPUS / "input" / f"{name}.yaml")
+    data = load_yaml(INPUT / f"{name}.yaml")
     try:
         expand(data)
     except InputError as error:
@@ -194,7 +195,7 @@ def test_valid_inputs_walens_rejects_are_exactly_the_malformed_ones() -> None:
     rejected = set()
     for name in VALID:
         try:
-            expand(load_yaml(CORPUS / "input" / f"{name}.yaml"))
+            expand(load_yaml(INPUT / f"{name}.yaml"))
         except InputError:
             rejected.add(name)
     assert rejected == {"resource_with_invalid_type", "unsupported_resources"}
