@@ -276,8 +276,8 @@ def _yaml_error(exc: yaml.YAMLError, name: str) -> InputError:
         where = exc.problem_mark or exc.context_mark
         line = where.line + 1 if where is not None else None
         detail = " ".join(p for p in (exc.context, exc.problem) if p) or detail
-        # libyaml 0.2.6 (in PyYAML's 6.0.2+ wheels) stops at 1000 nested levels itself; its scanner
-        # reads ahead, so this can come before our event-stream or constructor guard sees level 101.
+        # libyaml 0.2.6 (in PyYAML 6.0.4's wheels; 6.0.1 to 6.0.3 bundle 0.2.5) stops at 1000 nested
+        # levels itself; its scanner reads ahead, so this can come before our guards see level 101.
         if exc.problem == "exceeded maximum nesting depth":
             return InputError(f"nesting deeper than {MAX_DEPTH} levels", file=name, line=line, kind="too-deep")
     kind = "json" if name.endswith(".json") else "yaml"
