@@ -3,6 +3,9 @@
 Convention (docs/ARCHITECTURE.md §7): in ``tests/fixtures/rules/<ID>/*.yaml`` every resource the rule
 judges whose authored logical ID starts with ``Bad`` fails, ``Good`` passes, ``Unknown`` ends
 ``not_assessed``; no other resource gives a result for that rule. Helper resources use other names.
+A fixture's file name says what it shows: ``fail*.yaml`` a failure, ``pass*.yaml`` a pass and no failure,
+``unknown*.yaml`` a ``not_assessed``; each is scanned and its results checked. Files in subfolders
+(e.g. state machine definitions a fixture points to) are the fixtures' inputs, not fixtures.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ FIXTURES = REPO / "tests" / "fixtures" / "rules"
 # them; the account scan tests (tests/test_account_*.py) do.
 RULES = {rule.id: rule for rule in load_rules() if "template" in rule.scope}
 PREFIXES = {"Bad": "fail", "Good": "pass", "Unknown": "not_assessed"}
+# What the results of a fixture must include, by the start of its file name.
+KINDS = {"fail": "fail", "pass": "pass", "unknown": "not_assessed"}
 # Runtime lifecycle states depend on the date; fixtures are written for this one.
 FIXTURE_DAY = datetime.date(2026, 11, 23)
 
@@ -60,15 +65,12 @@ def test_fixture(rule_id: str, path: Path) -> None:
     assert doc["errors"] == [] and doc["skipped"] == []
     want = expected(rule_id, path)
     assert want, f"{path} names no Bad/Good/Unknown resource"
-    assert outcomes(doc, rule_id) == want
-
-
-def test_fail_fixtures_fail_and_pass_fixtures_pass() -> None:
-    for rule_id in RULES:
-        fail = {t[2] for t in expected(rule_id, FIXTURES / rule_id / "fail.yaml")}
-        passing = {t[2] for t in expected(rule_id, FIXTURES / rule_id / "pass.yaml")}
-        assert "fail" in fail, rule_id
-        assert passing <= {"pass", "not_assessed"} and "pass" in passing, rule_id
+    got = outcomes(doc, rule_id)
+    assert got == want
+    statuses = {status for _, _, status, _ in got}
+    assert KINDS[path.name.split("_")[0].removesuffix(".yaml")] in statuses, f"{path.name}: {statuses}"
+    if path.name.startswith("pass"):
+        assert "fail" not in statuses
 
 
 def test_every_rule_has_both_fixtures_and_no_fixture_lacks_a_rule() -> None:
@@ -77,6 +79,15 @@ def test_every_rule_has_both_fixtures_and_no_fixture_lacks_a_rule() -> None:
     for rule_id in RULES:
         assert (FIXTURES / rule_id / "fail.yaml").is_file(), rule_id
         assert (FIXTURES / rule_id / "pass.yaml").is_file(), rule_id
+
+
+def test_every_file_beside_the_fixtures_is_a_fixture_that_says_what_it_shows() -> None:
+    cases = {path for _, path in _cases()}
+    files = {f for d in FIXTURES.iterdir() if d.is_dir() for f in d.iterdir() if f.is_file()}
+    assert files == cases, sorted(str(f.relative_to(FIXTURES)) for f in files ^ cases)
+    unnamed = sorted(str(p.relative_to(FIXTURES)) for p in cases if p.name.split("_")[0].removesuffix(".yaml")
+                     not in KINDS)
+    assert unnamed == [], f"fixture names must start with one of {sorted(KINDS)}"
 
 
 @pytest.mark.parametrize("rule_id", sorted(RULES))
