@@ -6,6 +6,7 @@ cfn-lint takes seconds to import, so each test runs it once over a batch of file
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -145,8 +146,9 @@ def test_a_bad_walens_configuration_is_a_clear_cfn_lint_error(tmp_path: Path) ->
     # cfn-lint's own last word (it prints a traceback for rules it cannot append) names the file, key and value;
     # not one exception per walens rule while linting
     last = out.strip().splitlines()[-1]
-    assert last.startswith("cfnlint.exceptions.UnexpectedRuleException: Tried to append rules but got an error: "
-                           "walens: "), out
+    # cfn-lint 1.25 moved the exception from cfnlint.runner to cfnlint.exceptions.
+    assert re.match(r"cfnlint\.(exceptions|runner)\.UnexpectedRuleException: Tried to append rules but got an error: "
+                    "walens: ", last), out
     assert ".walens.yml: key 'ignore': unknown rule, pillar or ChoiceId 'OPS'" in last
     assert "W95" not in out
 
