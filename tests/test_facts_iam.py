@@ -24,12 +24,15 @@ def result(**overrides: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"present": True, "denies_create": True, "denies_update": True, "allow_based": False,
                            "null_check": False,
                            "allowed_set_check": False, "requires_vpc": False, "wrong_operator": [],
-                           "undone_by_allow": [], "problems": [], "correct": True}
+                           "undone_by_allow": [], "problems": [], "explanation": [], "correct": True}
     out.update(overrides)
     out["correct"] = not out["problems"]
     return out
 
 
+NO_CREATE = "lambda:CreateFunction is not covered (a function can be created outside the VPC rule)"
+NO_UPDATE = "lambda:UpdateFunctionConfiguration is not covered (an update can take a function out of the VPC)"
+NO_ENFORCING = "no statement refuses a function without a VPC or outside the allowed set"
 NULL_DENY = deny({"Null": {"lambda:VpcIds": "true"}})
 ALLOWED_SET = deny({"ForAnyValue:StringNotEquals": {"lambda:VpcIds": ["vpc-1", "vpc-2"]}})
 
@@ -45,13 +48,19 @@ CASES: list[tuple[str, Any, dict[str, Any] | None]] = [
      result(null_check=True, allowed_set_check=True, requires_vpc=True)),
     ("missing-update", {"Statement": [deny({"Null": {"lambda:VpcIds": "true"}}, action="lambda:CreateFunction")]},
      result(denies_update=False, null_check=True, requires_vpc=True,
-            problems=["deny-missing-update-function-configuration"])),
-    ("for-all-values", {"Statement": [deny({"ForAllValues:StringNotEquals": {"lambda:SubnetIds": ["subnet-1"]}})]},
-     result(denies_create=False, denies_update=False,
-            wrong_operator=["Guard: ForAllValues with a negated operator lets mixed subnet or security group "
-                            "lists through"],
-            problems=["deny-missing-create-function", "deny-missing-update-function-configuration",
-                      "no-enforcing-condition", "wrong-operator"])),
+            problems=["deny-missing-update-function-configuration"], explanation=[NO_UPDATE])),
+    # ForAllValues:StringNotEquals on a Deny is also true without a VPC: an allow-list that requires one.
+    ("for-all-values-vpc", {"Statement": [deny({"ForAllValues:StringNotEquals": {"lambda:VpcIds": ["vpc-1"]}})]},
+     result(allowed_set_check=True, requires_vpc=True)),
+    ("for-all-values-subnets-and-groups", {"Statement": [
+        deny({"ForAllValues:StringNotEquals": {"lambda:SubnetIds": ["subnet-1", "subnet-2"]}}),
+        deny({"ForAllValues:StringNotLike": {"lambda:SecurityGroupIds": ["sg-*"]}})]},
+     result(allowed_set_check=True, requires_vpc=True)),
+    ("for-all-values-create-only",
+     {"Statement": [deny({"ForAllValues:StringNotEquals": {"lambda:VpcIds": ["vpc-1"]}},
+                         action="lambda:CreateFunction")]},
+     result(denies_update=False, allowed_set_check=True, requires_vpc=True,
+            problems=["deny-missing-update-function-configuration"], explanation=[NO_UPDATE])),
     # ForAllValues:StringEquals on a Deny is vacuously true without a VPC: a botched allow-list.
     ("for-all-string-equals-on-deny",
      {"Statement": [deny({"ForAllValues:StringEquals": {"lambda:VpcIds": ["vpc-1"]}}, sid=None)]},
@@ -59,7 +68,10 @@ CASES: list[tuple[str, Any, dict[str, Any] | None]] = [
             wrong_operator=["Statement[0]: ForAllValues:StringEquals on a Deny is also true when the function "
                             "has no VPC"],
             problems=["deny-missing-create-function", "deny-missing-update-function-configuration",
-                      "no-enforcing-condition", "wrong-operator"])),
+                      "no-enforcing-condition", "wrong-operator"],
+            explanation=[NO_CREATE, NO_UPDATE, NO_ENFORCING,
+                         "Statement[0]: ForAllValues:StringEquals on a Deny is also true when the function "
+                         "has no VPC"])),
     # A Deny of listed VPCs on its own is a deny-list, not a "require a VPC" guardrail.
     ("deny-list-alone", {"Statement": [deny({"StringEquals": {"lambda:VpcIds": ["vpc-1"]}})]}, None),
     # ... and beside an enforcing statement it is an accepted extra restriction.
@@ -69,7 +81,9 @@ CASES: list[tuple[str, Any, dict[str, Any] | None]] = [
      result(denies_create=False, denies_update=False,
             wrong_operator=["Guard: Null false denies the functions that have a VPC"],
             problems=["deny-missing-create-function", "deny-missing-update-function-configuration",
-                      "no-enforcing-condition", "wrong-operator"])),
+                      "no-enforcing-condition", "wrong-operator"],
+            explanation=[NO_CREATE, NO_UPDATE, NO_ENFORCING,
+                         "Guard: Null false denies the functions that have a VPC"])),
     # Null false next to an allowed set scopes the check to functions that have a VPC: correct.
     ("null-false-with-allowed-set",
      {"Statement": [deny({"ForAnyValue:StringNotEquals": {"lambda:SubnetIds": ["subnet-1"]},
@@ -89,17 +103,34 @@ CASES: list[tuple[str, Any, dict[str, Any] | None]] = [
         {"Sid": "Escape", "Effect": "Allow", "Action": "lambda:*", "Resource": "*"},
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
     ]}, result(denies_create=False, denies_update=False, allow_based=True, requires_vpc=True,
-               undone_by_allow=["Escape"], problems=["undone-by-allow"])),
+               undone_by_allow=["Escape"], problems=["undone-by-allow"],
+               explanation=["other grants undo the Allow-based guardrail: Escape"])),
     ("allow-based-alone", {"Statement": [{"Effect": "Allow", "Action": BOTH, "Resource": "*",
                                           "Condition": {"StringEquals": {"lambda:VpcIds": ["vpc-1"]}}}]},
      result(denies_create=False, denies_update=False, allow_based=True, requires_vpc=True)),
+    # AWS's documented allow-lists: subnets and security groups with ForAllValues:StringEquals (they do not
+    # refuse a function without a VPC by themselves) and a VPC with StringEquals.
+    ("allow-lists-documented", {"Statement": [
+        {"Sid": "EnforceStayInSpecificVpc", "Effect": "Allow", "Action": BOTH, "Resource": "*",
+         "Condition": {"StringEquals": {"lambda:VpcIds": ["vpc-1", "vpc-2"]}}},
+        {"Sid": "EnforceStayInSpecificSubnets", "Effect": "Allow", "Action": BOTH, "Resource": "*",
+         "Condition": {"ForAllValues:StringEquals": {"lambda:SubnetIds": ["subnet-1", "subnet-2"]}}},
+        {"Sid": "EnforceStayInSpecificSecurityGroup", "Effect": "Allow", "Action": BOTH, "Resource": "*",
+         "Condition": {"ForAllValues:StringEquals": {"lambda:SecurityGroupIds": ["sg-1", "sg-2"]}}}]},
+     result(denies_create=False, denies_update=False, allow_based=True, requires_vpc=True)),
+    ("allow-list-subnets-alone", {"Statement": [
+        {"Effect": "Allow", "Action": BOTH, "Resource": "*",
+         "Condition": {"ForAllValues:StringEquals": {"lambda:SubnetIds": ["subnet-1", "subnet-2"]}}}]},
+     result(denies_create=False, denies_update=False, allow_based=True)),
     # An Allow that grants functions without a VPC, with nothing denying them.
     ("allow-without-vpc", {"Statement": [{"Sid": "Open", "Effect": "Allow", "Action": BOTH, "Resource": "*",
                                           "Condition": {"Null": {"lambda:VpcIds": "true"}}}]},
      result(denies_create=False, denies_update=False,
             wrong_operator=["Open: an Allow that grants functions without a VPC or outside the allowed set"],
             problems=["deny-missing-create-function", "deny-missing-update-function-configuration",
-                      "no-enforcing-condition", "wrong-operator"])),
+                      "no-enforcing-condition", "wrong-operator"],
+            explanation=[NO_CREATE, NO_UPDATE, NO_ENFORCING,
+                         "Open: an Allow that grants functions without a VPC or outside the allowed set"])),
     # NotAction: everything but reads is denied, so create and update are covered.
     ("not-action", {"Statement": [deny({"Null": {"lambda:VpcIds": "true"}}, action=["lambda:Get*", "lambda:List*"],
                                        key="NotAction")]}, result(null_check=True, requires_vpc=True)),
@@ -107,12 +138,12 @@ CASES: list[tuple[str, Any, dict[str, Any] | None]] = [
     ("not-action-excluding-update",
      {"Statement": [deny({"Null": {"lambda:VpcIds": "true"}}, action="lambda:Update*", key="NotAction")]},
      result(denies_update=False, null_check=True, requires_vpc=True,
-            problems=["deny-missing-update-function-configuration"])),
+            problems=["deny-missing-update-function-configuration"], explanation=[NO_UPDATE])),
     ("lambda-star", {"Statement": [deny({"Null": {"lambda:VpcIds": "true"}}, action="lambda:*")]},
      result(null_check=True, requires_vpc=True)),
     ("wildcard-create-only", {"Statement": [deny({"Null": {"LAMBDA:VpcIds": "true"}}, action=["lambda:Create*"])]},
      result(denies_update=False, null_check=True, requires_vpc=True,
-            problems=["deny-missing-update-function-configuration"])),
+            problems=["deny-missing-update-function-configuration"], explanation=[NO_UPDATE])),
     ("unrelated", {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
                                   "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-1"}}}]}, None),
     ("json-text", json.dumps({"Statement": [NULL_DENY]}), result(null_check=True, requires_vpc=True)),
@@ -163,6 +194,8 @@ def test_role_guardrail_undone_by_attached_policies() -> None:
     assert got is not None
     assert got["undone_by_allow"] == ["More", "managed policy AWSLambda_FullAccess"]
     assert got["problems"] == ["undone-by-allow"]
+    assert got["explanation"] == [
+        "other grants undo the Allow-based guardrail: More, managed policy AWSLambda_FullAccess"]
 
 
 def _role(**props: Any) -> Resource:

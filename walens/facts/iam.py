@@ -119,21 +119,25 @@ def analyse_vpc_guardrail(documents: Sequence[Any], others: Sequence[Any] = (),
                           broad_managed: Sequence[str] = ()) -> dict[str, Any] | None:
     """Analyse policy documents for a Lambda VPC guardrail; None when none tries to require a VPC.
 
-    A *Deny* guardrail (the documented form) covers ``CreateFunction`` and ``UpdateFunctionConfiguration``
-    with a condition that holds for a function outside the rule: ``Null: {lambda:VpcIds: "true"}`` (no VPC)
-    or an allowed set (``[ForAnyValue:]StringNotEquals|StringNotLike``; ``...IfExists`` also catches no
-    VPC). An *Allow* guardrail grants the actions only with a VPC (``Null: "false"``, ``StringEquals`` on
-    ``lambda:VpcIds``, ``ForAllValues:StringEquals`` together with ``Null: "false"``); it holds only while
-    no other Allow grants the same action without that condition: an explicit Deny cannot be undone by an
-    Allow, an Allow-based guardrail can (``undone_by_allow``; ``others`` are further documents that apply
-    to the same principal, ``broad_managed`` AWS managed policies attached to it that grant lambda:*).
-    ``wrong_operator`` lists conditions that cannot mean what a guardrail wants: ``ForAllValues`` with a
-    negated operator on a Deny (a function mixing an allowed and a forbidden subnet passes), a Deny with
+    A *Deny* guardrail covers ``CreateFunction`` and ``UpdateFunctionConfiguration`` with a condition that
+    holds for a function outside the rule: ``Null: {lambda:VpcIds: "true"}`` (no VPC, the documented form),
+    an allowed set (``[ForAnyValue:]StringNotEquals|StringNotLike``; ``...IfExists`` also catches no VPC), or
+    ``ForAllValues:StringNotEquals|StringNotLike`` (also true when the key is absent, so it catches no VPC
+    too; on the multivalued subnet and security group keys it lets a list through that holds at least one
+    allowed ID, as the allow-lists of AWS's examples do). An *Allow* guardrail grants the actions only with
+    a VPC or inside an allow-list (``Null: "false"``, ``StringEquals`` on a key, ``ForAnyValue:StringEquals``,
+    or ``ForAllValues:StringEquals``: AWS's documented allow-list of subnets or security groups, which does
+    not by itself refuse a function without a VPC); it holds only while no other Allow grants the same action
+    without that condition: an explicit Deny cannot be undone by an Allow, an Allow-based guardrail can
+    (``undone_by_allow``; ``others`` are further documents that apply to the same principal,
+    ``broad_managed`` AWS managed policies attached to it that grant lambda:*).
+    ``wrong_operator`` lists conditions that cannot mean what a guardrail wants: a Deny with
     ``Null: "false"`` alone (it denies the functions that *do* have a VPC), a Deny with
-    ``ForAllValues:StringEquals`` (true when the key is absent), and Allow conditions that let VPC-less or
-    mixed configurations through. A Deny of listed VPCs (``StringEquals``) is a deny-list: accepted beside
-    an enforcing statement, and on its own not a "require a VPC" guardrail (None). ``requires_vpc``: a
-    function without any VPC is refused.
+    ``ForAllValues:StringEquals`` (true when the key is absent), and Allow conditions that grant VPC-less
+    functions (``Null: "true"``, a negated operator). A Deny of listed VPCs (``StringEquals``) is a
+    deny-list: accepted beside an enforcing statement, and on its own not a "require a VPC" guardrail
+    (None). ``requires_vpc``: a function without any VPC is refused. ``explanation``: one sentence per
+    problem, naming the uncovered action or the statement.
     """
     statements = [s for doc in documents if (d := _document(doc)) is not None for s in _statements(d)]
     relevant = [(label, stmt, _statement_conditions(conds)) for label, stmt in statements
@@ -149,16 +153,14 @@ def analyse_vpc_guardrail(documents: Sequence[Any], others: Sequence[Any] = (),
     for label, stmt, k in relevant:
         effect = str(stmt.get("Effect", ""))
         if effect == "Deny":
-            enforcing = k["null_true"] or k["allowed_set"]
+            enforcing = k["null_true"] or k["allowed_set"] or k["for_all_negated"]
             if enforcing:
                 for action in deny_guard:
                     deny_guard[action] |= _covers(stmt, action)
                 null_check |= k["null_true"]
-                allowed_set |= k["allowed_set"]
-                requires_vpc |= k["null_true"] or k["allowed_set_if_exists"]
-            if k["for_all_negated"]:
-                wrong.append(f"{label}: ForAllValues with a negated operator lets mixed subnet or security group "
-                             "lists through")
+                allowed_set |= k["allowed_set"] or k["for_all_negated"]
+                # ForAllValues is true for an absent key: the statement also denies a function without a VPC.
+                requires_vpc |= k["null_true"] or k["allowed_set_if_exists"] or k["for_all_negated"]
             if k["for_all_listed"]:
                 wrong.append(f"{label}: ForAllValues:StringEquals on a Deny is also true when the function has no VPC")
             if k["null_false"] and not (enforcing or k["listed"] or k["for_any_listed"] or k["for_all_negated"]):
@@ -166,12 +168,13 @@ def analyse_vpc_guardrail(documents: Sequence[Any], others: Sequence[Any] = (),
             if (k["listed"] or k["for_any_listed"]) and not enforcing:
                 deny_lists += 1
         elif effect == "Allow":
-            guard = k["null_false"] or k["listed"] or (k["for_all_listed"] and k["null_false"])
-            if guard:
+            guard = k["null_false"] or k["listed"] or k["for_any_listed"] or k["for_all_listed"]
+            if guard and not (k["null_true"] or k["allowed_set"] or k["for_all_negated"]):
                 for action in allow_guard:
                     allow_guard[action] |= _covers(stmt, action)
-                requires_vpc = True
-            elif k["null_true"] or k["allowed_set"] or k["for_any_listed"] or k["for_all_listed"]:
+                # ForAllValues:StringEquals alone also grants a function without a VPC (an absent key is true).
+                requires_vpc |= k["null_false"] or k["listed"] or k["for_any_listed"]
+            else:
                 grants_without_vpc.append((label, stmt))
     enforcing_found = any(deny_guard.values()) or any(allow_guard.values())
     if not enforcing_found and not wrong and not grants_without_vpc and deny_lists:
@@ -192,16 +195,22 @@ def analyse_vpc_guardrail(documents: Sequence[Any], others: Sequence[Any] = (),
         if any(allow_guard[a] and not deny_guard[a] for a in allow_guard):
             undone.append(f"managed policy {name}")
     problems: list[str] = []
+    explanation: list[str] = []
     if not (deny_guard[CREATE] or allow_guard[CREATE]):
         problems.append("deny-missing-create-function")
+        explanation.append(f"{CREATE} is not covered (a function can be created outside the VPC rule)")
     if not (deny_guard[UPDATE] or allow_guard[UPDATE]):
         problems.append("deny-missing-update-function-configuration")
+        explanation.append(f"{UPDATE} is not covered (an update can take a function out of the VPC)")
     if not enforcing_found:
         problems.append("no-enforcing-condition")
+        explanation.append("no statement refuses a function without a VPC or outside the allowed set")
     if wrong:
         problems.append("wrong-operator")
+        explanation.extend(wrong)
     if undone:
         problems.append("undone-by-allow")
+        explanation.append("other grants undo the Allow-based guardrail: " + ", ".join(undone))
     return {
         "present": True,
         "denies_create": deny_guard[CREATE],
@@ -213,6 +222,7 @@ def analyse_vpc_guardrail(documents: Sequence[Any], others: Sequence[Any] = (),
         "wrong_operator": wrong,
         "undone_by_allow": undone,
         "problems": problems,
+        "explanation": explanation,
         "correct": not problems,
     }
 
