@@ -195,11 +195,26 @@ def test_permission_exposure(props: dict[str, Any], public: bool, unscoped: bool
 def test_external_layers() -> None:
     fn = Resource("Fn", "AWS::Lambda::Function", {"Layers": [
         "{{ref:Mine}}", "arn:{{AWS::Partition}}:lambda:{{AWS::Region}}:{{AWS::AccountId}}:layer:own:1",
-        "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3:7",
-        "arn:aws:lambda:us-east-1:017000801446:layer:Other:1"]})
-    assert security_lambda.external_layers(fn, [fn]) == {"017000801446": [
-        "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3:7",
-        "arn:aws:lambda:us-east-1:017000801446:layer:Other:1"]}
+        "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:7",
+        "arn:aws:lambda:{{AWS::Region}}:094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:44",
+        "arn:aws:lambda:eu-south-1:339249233099:layer:LambdaInsightsExtension-Arm64:16",
+        "arn:aws:lambda:us-east-1:177933569100:layer:AWS-Parameters-and-Secrets-Lambda-Extension:4",
+        "arn:aws:lambda:us-east-1:901920570463:layer:aws-otel-python-amd64-ver-1-32-0:4",
+        # An AWS publisher's account vouches only for the layers it publishes there.
+        "arn:aws:lambda:us-east-1:017000801446:layer:Other:1",
+        "arn:aws:lambda:us-east-1:999988887777:layer:AWSLambdaPowertoolsPythonV3:7"]})
+    assert security_lambda.external_layers(fn, [fn]) == {
+        "017000801446": ["arn:aws:lambda:us-east-1:017000801446:layer:Other:1"],
+        "999988887777": ["arn:aws:lambda:us-east-1:999988887777:layer:AWSLambdaPowertoolsPythonV3:7"]}
+
+
+def test_aws_layer_publishers_data() -> None:
+    publishers = security_lambda.aws_layer_publishers()
+    assert publishers["017000801446"] == ("AWSLambdaPowertoolsPython",)
+    assert publishers["580247275435"] == ("LambdaInsightsExtension",)
+    assert all(len(account) == 12 and account.isdigit() for account in publishers)
+    assert security_lambda.is_aws_layer("901920570463", "aws-otel-nodejs-amd64-ver-1-30-1")
+    assert not security_lambda.is_aws_layer("901920570463", "my-otel")
 
 
 # -- API authorization and validation --------------------------------------------------------------

@@ -10,6 +10,7 @@ import functools
 import os
 import re
 from collections.abc import Iterable, Sequence
+from importlib import resources
 from typing import Any
 
 from walens.facts import fact, of_type, shared
@@ -383,12 +384,31 @@ def permission_exposure(resource: Resource, inventory: Sequence[Resource]) -> di
 
 
 _SEGMENT = r"(?:\{\{[^}]*\}\}|[^:{])*"  # one ARN segment, pseudo-parameter placeholders included
-_LAYER_ARN = re.compile(rf"^arn:{_SEGMENT}:lambda:{_SEGMENT}:({_SEGMENT}):layer:")
+_LAYER_ARN = re.compile(rf"^arn:{_SEGMENT}:lambda:{_SEGMENT}:({_SEGMENT}):layer:({_SEGMENT})")
+
+
+@functools.cache
+def aws_layer_publishers() -> dict[str, tuple[str, ...]]:
+    """AWS-owned layer publisher accounts → the layer name prefixes they publish (``walens/data/``)."""
+    import yaml  # data file, read once
+
+    text = resources.files("walens").joinpath("data", "aws_layer_publishers.yaml").read_text(encoding="utf-8")
+    out: dict[str, tuple[str, ...]] = {}
+    for row in yaml.safe_load(text)["publishers"]:
+        for account in row["accounts"]:
+            out[str(account)] = out.get(str(account), ()) + tuple(str(p) for p in row["layers"])
+    return out
+
+
+def is_aws_layer(account: str, name: str) -> bool:
+    """Whether a layer is one of AWS's own public layers (Powertools, Lambda Insights, ADOT, ...)."""
+    return any(name.startswith(prefix) for prefix in aws_layer_publishers().get(account, ()))
 
 
 @fact("external_layers", types=[FUNCTION])
 def external_layers(resource: Resource, inventory: Sequence[Resource]) -> dict[str, Any] | Unknown:
-    """The accounts the function's layers come from, other than its own (``{account: [layer ARNs]}``)."""
+    """The accounts the function's layers come from, other than its own and AWS's own public layers
+    (``{account: [layer ARNs]}``)."""
     layers = _props(resource).get("Layers")
     if isinstance(layers, Unknown):
         return layers
@@ -400,7 +420,7 @@ def external_layers(resource: Resource, inventory: Sequence[Resource]) -> dict[s
         if m is None:
             continue  # a layer of this template ({{ref:...}}) or not an ARN
         account = m.group(1)
-        if account in ("{{AWS::AccountId}}", ""):
+        if account in ("{{AWS::AccountId}}", "") or is_aws_layer(account, m.group(2)):
             continue
         out.setdefault(account, []).append(layer)
     return out
