@@ -245,6 +245,63 @@ def test_broad_permissions() -> None:
     assert iam.broad_permissions(_role(ManagedPolicyArns=[unknown]), []) == unknown
 
 
+def test_broad_permissions_sensitive_actions_and_read_write_policies() -> None:
+    role = _role(
+        Policies=[{"PolicyName": "app", "PolicyDocument": {"Statement": [
+            {"Effect": "Allow", "Action": ["iam:PassRole", "sts:AssumeRole", "s3:GetObject"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": ["*"]},
+            {"Effect": "Allow", "Action": "secretsmanager:Get*", "Resource": "*"},
+            # Scoped to named resources: least privilege.
+            {"Effect": "Allow", "Action": ["iam:PassRole", "kms:Decrypt"],
+             "Resource": ["arn:aws:iam::111122223333:role/worker", "arn:aws:kms:us-east-1:111122223333:key/k"]},
+            # kms:* is reported once, as the service wildcard; *:* as itself.
+            {"Effect": "Allow", "Action": ["kms:*", "*:*"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "*:*", "Resource": "*"},
+            {"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::private/*"},
+            {"Effect": "Deny", "Action": "iam:PassRole", "Resource": "*"},
+        ]}}],
+        ManagedPolicyArns=["arn:aws:iam::aws:policy/SecretsManagerReadWrite",
+                           "arn:aws:iam::aws:policy/AdministratorAccess-Amplify",
+                           "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"])
+    assert iam.broad_permissions(role, []) == [
+        "iam:PassRole on * (app)", "sts:AssumeRole on * (app)", "kms:Decrypt on * (app)",
+        "secretsmanager:GetSecretValue on * (app)", "kms:* (app)", "*:* (app)", "NotResource (app)",
+        "SecretsManagerReadWrite", "AdministratorAccess-Amplify"]
+
+
+def test_broad_permissions_unknowns() -> None:
+    unknown = Unknown("parameter KeyArn has no default")
+    # The resource of a sensitive action cannot be read: undecided.
+    role = _role(Policies=[{"PolicyName": "app", "PolicyDocument": {"Statement": [
+        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": unknown}]}}])
+    assert iam.broad_permissions(role, []) == unknown
+    # ... but it does not matter for an action that is not sensitive.
+    role = _role(Policies=[{"PolicyName": "app", "PolicyDocument": {"Statement": [
+        {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": unknown}]}}])
+    assert iam.broad_permissions(role, []) == []
+    # A definite finding wins over an undecided statement.
+    role = _role(Policies=[{"PolicyName": "app", "PolicyDocument": {"Statement": [
+        {"Effect": "Allow", "Action": unknown, "Resource": "*"},
+        {"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]}}])
+    assert iam.broad_permissions(role, []) == ["sqs:* (app)"]
+
+
+def test_service_role() -> None:
+    def trusted(*services: Any) -> Resource:
+        return _resource("AWS::IAM::Role", {"AssumeRolePolicyDocument": {"Statement": [
+            {"Effect": "Allow", "Principal": {"Service": list(services)}, "Action": "sts:AssumeRole"}]}})
+
+    assert iam.service_role(trusted("states.amazonaws.com"), []) == ["Step Functions"]
+    assert iam.service_role(trusted("pipes.amazonaws.com", "scheduler.amazonaws.com"), []) == [
+        "EventBridge Pipes", "EventBridge Scheduler"]
+    assert iam.service_role(trusted("apigateway.{{AWS::URLSuffix}}", "events.amazonaws.com"), []) == [
+        "API Gateway", "EventBridge"]
+    assert iam.service_role(trusted("lambda.amazonaws.com", "states.amazonaws.com"), []) == []  # SEC013's
+    assert iam.service_role(trusted("codebuild.amazonaws.com"), []) == []
+    unknown = Unknown("parameter Service has no default")
+    assert iam.service_role(trusted(unknown), []) == unknown
+
+
 @pytest.mark.parametrize(("rtype", "props", "expected"), [
     ("AWS::SQS::QueuePolicy", {"PolicyDocument": {"Statement": [
         {"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*"},

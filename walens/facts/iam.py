@@ -278,41 +278,116 @@ def managed_policy_name(arn: Any) -> str | None:
     return m.group(2) if m and m.group(1) == "aws" else None
 
 
-def trusts_lambda(role: Resource) -> bool | Unknown:
-    """Whether a role's trust policy lets Lambda assume it."""
+def _trusted_services(role: Resource) -> list[str] | Unknown:
+    """The service principals a role's trust policy lets assume it (``lambda.amazonaws.com``, ...)."""
     props = role.properties if isinstance(role.properties, dict) else {}
-    doc = _document(props.get("AssumeRolePolicyDocument"))
     if isinstance(props.get("AssumeRolePolicyDocument"), Unknown):
         return props["AssumeRolePolicyDocument"]
+    doc = _document(props.get("AssumeRolePolicyDocument"))
+    out: list[str] = []
     for _label, stmt in _statements(doc or {}):
+        if str(stmt.get("Effect", "Allow")) != "Allow":
+            continue
         principal = stmt.get("Principal")
         services = principal.get("Service") if isinstance(principal, dict) else None
+        if isinstance(services, Unknown):
+            return services
         for service in _as_list(services):
             if isinstance(service, Unknown):
                 return service
-            if isinstance(service, str) and service.startswith(("lambda.", "edgelambda.")):
-                return True
-    return False
-
-
-def _broad_actions(stmt: dict[str, Any]) -> list[str]:
-    """Why an Allow statement grants more than named actions: ``*``, ``service:*``, or ``NotAction``."""
-    if str(stmt.get("Effect", "")) != "Allow":
-        return []
-    if "NotAction" in stmt:
-        return ["NotAction"]
-    out = []
-    for action in _as_list(stmt.get("Action")):
-        if isinstance(action, str) and (action == "*" or action.endswith(":*")):
-            out.append(action)
+            if isinstance(service, str) and service not in out:
+                out.append(service)
     return out
+
+
+def trusts_lambda(role: Resource) -> bool | Unknown:
+    """Whether a role's trust policy lets Lambda assume it."""
+    services = _trusted_services(role)
+    if isinstance(services, Unknown):
+        return services
+    return any(s.startswith(("lambda.", "edgelambda.")) for s in services)
+
+
+# Services whose execution roles act on the application's data with the permissions they are given
+# (SEC025): Step Functions, API Gateway (AWS integrations, CloudWatch logging), EventBridge rules and
+# Scheduler targets, EventBridge Pipes.
+EXECUTION_SERVICES = {"states": "Step Functions", "apigateway": "API Gateway", "events": "EventBridge",
+                      "scheduler": "EventBridge Scheduler", "pipes": "EventBridge Pipes"}
+
+
+@fact("service_role", types=["AWS::IAM::Role"])
+def service_role(resource: Resource, inventory: Sequence[Resource]) -> list[str] | Unknown:
+    """The serverless services other than Lambda that may assume the role (names as in
+    ``EXECUTION_SERVICES``); empty for a Lambda execution role, which SEC013 judges."""
+    services = _trusted_services(resource)
+    if isinstance(services, Unknown):
+        return services
+    if any(s.startswith(("lambda.", "edgelambda.")) for s in services):
+        return []
+    out = []
+    for service in services:
+        name = EXECUTION_SERVICES.get(service.split(".", 1)[0])
+        if name and name not in out:
+            out.append(name)
+    return out
+
+
+# Actions that hand over other identities, keys or secrets: granted on every resource ("*") they let
+# a compromised function or workflow become any role, decrypt anything or read every secret.
+SENSITIVE_ACTIONS = ("iam:PassRole", "sts:AssumeRole", "kms:Decrypt", "secretsmanager:GetSecretValue")
+
+
+def _matches(pattern: Any, action: str) -> bool:
+    return isinstance(pattern, str) and fnmatch.fnmatchcase(action.lower(), pattern.lower())
+
+
+def _broad_actions(stmt: dict[str, Any]) -> tuple[list[str], Unknown | None]:
+    """Why an Allow statement grants more than named actions: ``*``, ``service:*``, ``NotAction``,
+    ``NotResource``, or a sensitive action (``iam:PassRole`` ...) on every resource; and the Unknown that
+    kept part of the statement from being judged (an action, or the resource of a sensitive action)."""
+    if str(stmt.get("Effect", "")) != "Allow":
+        return [], None
+    if "NotAction" in stmt:
+        return ["NotAction"], None
+    out: list[str] = []
+    unknown: Unknown | None = None
+    raw_actions = stmt.get("Action")
+    actions = [raw_actions] if isinstance(raw_actions, Unknown) else _as_list(raw_actions)
+    for action in actions:
+        if isinstance(action, Unknown):
+            unknown = unknown or action
+        elif isinstance(action, str) and (action == "*" or action.endswith(":*")):
+            out.append(action)
+    if "NotResource" in stmt:
+        out.append("NotResource")
+        return out, unknown
+    raw_resources = stmt.get("Resource")
+    resources = [raw_resources] if isinstance(raw_resources, Unknown) else _as_list(raw_resources)
+    for sensitive in SENSITIVE_ACTIONS:
+        service = sensitive.split(":", 1)[0]
+        # A wildcard that already reads as broad (``*``, ``kms:*``) is reported once, as itself.
+        if not any(_matches(a, sensitive) and a not in ("*", "*:*") and a.lower() != f"{service}:*" for a in actions):
+            continue
+        if "*" in resources:
+            out.append(f"{sensitive} on *")
+        else:
+            unknown = unknown or next((r for r in resources if isinstance(r, Unknown)), None)
+    return out, unknown
+
+
+def _broad_managed(name: str) -> bool:
+    """AWS managed policies that grant whole services or more: administrator and power-user access,
+    ``*FullAccess`` and ``*ReadWrite`` (``SecretsManagerReadWrite``)."""
+    return name in _ADMIN_LIKE or name.startswith("AdministratorAccess") or name.endswith(("FullAccess", "ReadWrite"))
 
 
 @fact("broad_permissions", types=["AWS::IAM::Role"])
 def broad_permissions(resource: Resource, inventory: Sequence[Resource]) -> list[str] | Unknown:
-    """What makes a role's permissions broad: wildcard actions (``*``, ``service:*``), ``NotAction`` in an
-    Allow, or an AWS managed ``AdministratorAccess``/``PowerUserAccess``/``*FullAccess`` policy.
-    Reads the role's inline policies, the template's policies attached to it and its managed ARNs."""
+    """What makes a role's permissions broad: wildcard actions (``*``, ``service:*``), ``NotAction`` or
+    ``NotResource`` in an Allow, a sensitive action (``iam:PassRole``, ``sts:AssumeRole``, ``kms:Decrypt``,
+    ``secretsmanager:GetSecretValue``) on ``*``, or an AWS managed administrator, power-user,
+    ``*FullAccess`` or ``*ReadWrite`` policy. Reads the role's inline policies, the template's policies
+    attached to it and its managed ARNs."""
     props = resource.properties if isinstance(resource.properties, dict) else {}
     documents: list[tuple[str, Any]] = []
     inline = props.get("Policies")
@@ -325,27 +400,29 @@ def broad_permissions(resource: Resource, inventory: Sequence[Resource]) -> list
         if isinstance(pol, dict) and pol.get("type") in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             documents.append((str(pol.get("id")), (pol.get("Properties") or {}).get("PolicyDocument")))
     found: list[str] = []
+    unknown: Unknown | None = None
     for name, raw in documents:
         if isinstance(raw, Unknown):
-            return raw
+            unknown = unknown or raw
+            continue
         doc = _document(raw)
-        for label, stmt in _statements(doc or {}):
-            for action in _broad_actions(stmt):
-                if isinstance(stmt.get("Action"), Unknown):
-                    return stmt["Action"]
+        for _label, stmt in _statements(doc or {}):
+            broad, undecided = _broad_actions(stmt)
+            unknown = unknown or undecided
+            for action in broad:
                 entry = f"{action} ({name})"
                 if entry not in found:
                     found.append(entry)
     arns = props.get("ManagedPolicyArns")
-    if isinstance(arns, Unknown):
-        return arns
-    for arn in _as_list(arns):
+    for arn in [arns] if isinstance(arns, Unknown) else _as_list(arns):
         if isinstance(arn, Unknown):
-            return arn
+            unknown = unknown or arn
+            continue
         policy = managed_policy_name(arn)
-        if policy and (policy in _ADMIN_LIKE or policy.endswith("FullAccess")) and policy not in found:
+        if policy and _broad_managed(policy) and policy not in found:
             found.append(policy)
-    return found
+    # A definite finding wins; otherwise what could not be read leaves the answer undecided.
+    return found if found or unknown is None else unknown
 
 
 @fact("lambda_role", types=["AWS::IAM::Role"])
