@@ -166,12 +166,38 @@ def test_open_egress_security_groups() -> None:
         "TightEgress": ("AWS::EC2::SecurityGroupEgress", {"GroupId": {"Fn::GetAtt": ["Tight", "GroupId"]},
                                                            "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
                                                            "CidrIp": "10.0.0.0/8"}),
+        # Every TCP port to anywhere is as open as protocol -1; HTTPS to anywhere is a port, not everything.
+        "AllTcp": ("AWS::EC2::SecurityGroup", {"GroupDescription": "a", "SecurityGroupEgress": [
+            {"IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535, "CidrIp": "0.0.0.0/0"}]}),
+        "Https": ("AWS::EC2::SecurityGroup", {"GroupDescription": "h", "SecurityGroupEgress": [
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0"}]}),
         "Fn": _function({}, VpcConfig={"SubnetIds": ["s"], "SecurityGroupIds": [
-            {"Ref": "Default"}, {"Fn::GetAtt": ["Open6", "GroupId"]}, {"Ref": "Tight"}, "sg-external"]}),
+            {"Ref": "Default"}, {"Fn::GetAtt": ["Open6", "GroupId"]}, {"Ref": "Tight"}, "sg-external",
+            {"Ref": "AllTcp"}, {"Ref": "Https"}]}),
     })
     facts.compute(list(res.values()))
-    assert res["Fn"].facts["open_egress_security_groups"] == {"judged": ["Default", "Open6", "Tight"],
-                                                               "open": ["Default", "Open6"]}
+    assert res["Fn"].facts["open_egress_security_groups"] == {
+        "judged": ["Default", "Open6", "Tight", "AllTcp", "Https"], "open": ["Default", "Open6", "AllTcp"]}
+
+
+def test_open_ingress_security_groups() -> None:
+    res = _linked({
+        "NoIngress": ("AWS::EC2::SecurityGroup", {"GroupDescription": "n"}),
+        "Ssh": ("AWS::EC2::SecurityGroup", {"GroupDescription": "s", "SecurityGroupIngress": [
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0"}]}),
+        "Internal": ("AWS::EC2::SecurityGroup", {"GroupDescription": "i", "SecurityGroupIngress": [
+            {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "CidrIp": "10.0.0.0/16"}]}),
+        "Shared": ("AWS::EC2::SecurityGroup", {"GroupDescription": "sh"}),
+        "SharedIngress": ("AWS::EC2::SecurityGroupIngress", {"GroupId": {"Ref": "Shared"}, "IpProtocol": "udp",
+                                                             "FromPort": 53, "ToPort": 53, "CidrIpv6": "::/0"}),
+        "Fn": _function({}, VpcConfig={"SubnetIds": ["s"], "SecurityGroupIds": [
+            {"Ref": "NoIngress"}, {"Ref": "Ssh"}, {"Ref": "Internal"}, {"Ref": "Shared"}, "sg-external"]}),
+        "Outside": _function({}),
+    })
+    facts.compute(list(res.values()))
+    assert res["Fn"].facts["open_ingress_security_groups"] == {
+        "judged": ["NoIngress", "Ssh", "Internal", "Shared"], "open": ["Ssh", "Shared"]}
+    assert res["Outside"].facts["open_ingress_security_groups"] == {"judged": [], "open": []}
 
 
 # -- permissions and layers ------------------------------------------------------------------------
