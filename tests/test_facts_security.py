@@ -124,6 +124,39 @@ def test_secret_parameters_reads_the_authored_template(tmp_path: Path) -> None:
     assert isinstance(security_lambda.secret_parameters(fn, [fn]), Unknown)
 
 
+def test_deploy_time_secrets_names_no_echo_parameters_and_dynamic_references(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Parameters:\n"
+        "  Hidden: {Type: String, NoEcho: true}\n"
+        "  Shown: {Type: String, Default: x}\n"
+        "Globals:\n"
+        "  Function:\n"
+        "    Environment: {Variables: {GLOBAL_KEY: !Ref Hidden}}\n"
+        "Resources:\n"
+        "  Fn:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties:\n"
+        "      Handler: a.b\n"
+        "      Runtime: python3.13\n"
+        "      CodeUri: s/\n"
+        "      Environment:\n"
+        "        Variables:\n"
+        "          JOINED: !Join ['', [a, !Ref Hidden]]\n"
+        "          RESOLVED: '{{resolve:secretsmanager:s:SecretString:p}}'\n"
+        "          PLAIN: !Ref Shown\n", encoding="utf-8")
+    doc = scan_templates([str(path)], select=["SEC027"])
+    [finding] = doc["findings"]
+    assert finding["status"] == "fail"
+    assert finding["message"].endswith(": GLOBAL_KEY (NoEcho parameter Hidden), JOINED (NoEcho parameter Hidden), "
+                                       "RESOLVED (Secrets Manager dynamic reference)")
+    fn = Resource("Fn", "AWS::Lambda::Function", {"Environment": {"Variables": {"A": "b"}}},
+                  location=Location("<stdin>", 1))
+    assert isinstance(security_lambda.deploy_time_secrets(fn, [fn]), Unknown)
+    assert security_lambda.deploy_time_secrets(Resource("Fn", "AWS::Lambda::Function", {}), []) == []
+
+
 # -- VPC -------------------------------------------------------------------------------------------
 
 GUARDRAIL = ("AWS::IAM::ManagedPolicy", {"PolicyDocument": {"Statement": [

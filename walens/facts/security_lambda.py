@@ -251,6 +251,43 @@ def secret_parameters(resource: Resource, inventory: Sequence[Resource]) -> list
     return sorted(found)
 
 
+def _dynamic_secret_references(node: Any) -> bool:
+    """Whether an authored value holds a ``{{resolve:secretsmanager:...}}`` dynamic reference."""
+    if isinstance(node, str):
+        return "{{resolve:secretsmanager:" in node
+    if isinstance(node, dict):
+        return any(_dynamic_secret_references(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_dynamic_secret_references(v) for v in node)
+    return False
+
+
+@fact("deploy_time_secrets", types=[FUNCTION])
+def deploy_time_secrets(resource: Resource, inventory: Sequence[Resource]) -> list[str] | Unknown:
+    """Environment variables that receive a secret's value when the stack deploys: a ``NoEcho`` parameter
+    or a Secrets Manager dynamic reference (``VAR (NoEcho parameter P)``, ``VAR (Secrets Manager dynamic
+    reference)``). Names only: values are never read into the result."""
+    variables = _variables(resource)
+    if isinstance(variables, Unknown):
+        return variables
+    if not variables:
+        return []
+    data = authored_template(resource)
+    if data is None:
+        return Unknown("the template's parameters could not be read again")
+    parameters = data.get("Parameters")
+    parameters = parameters if isinstance(parameters, dict) else {}
+    found: list[str] = []
+    for var, value in _authored_variables(data, resource.origin or resource.id).items():
+        for param in _referenced_parameters(value, parameters):
+            entry = f"{var} (NoEcho parameter {param})"
+            if _no_echo(parameters.get(param)) and entry not in found:
+                found.append(entry)
+        if _dynamic_secret_references(value):
+            found.append(f"{var} (Secrets Manager dynamic reference)")
+    return sorted(found)
+
+
 # -- VPC -------------------------------------------------------------------------------------------
 
 _GUARDRAIL_TYPES = frozenset({"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::Role",
