@@ -345,3 +345,21 @@ def test_catch_all_function() -> None:
     assert res["R"].facts["catch_all_function"] == {"lambda_proxy": True, "catch_all": True,
                                                     "operation": "ANY /{proxy+}"}
     assert res["S"].facts["catch_all_function"]["catch_all"] is False
+
+
+# -- outputs ---------------------------------------------------------------------------------------
+
+
+def test_secret_outputs_reads_getatt_and_sub_forms() -> None:
+    from walens.facts import security_outputs
+
+    value = {"Fn::Join": [":", [{"Fn::GetAtt": "Key.ApiKey"},
+                                {"Fn::Sub": ["${A}/${Key.ApiKey}", {"A": {"Fn::GetAtt": ["Other", "Arn"]}}]},
+                                {"Fn::Sub": "${Key.ApiKeyId}"}]]}
+    assert list(security_outputs._getatts(value)) == [("Key", "ApiKey"), ("Key", "ApiKey"), ("Other", "Arn"),
+                                                       ("Key", "ApiKeyId")]
+    key = Resource("Key", "AWS::AppSync::ApiKey", {"ApiId": "x"}, location=Location("<stdin>", 1))
+    assert isinstance(security_outputs.secret_outputs(key, [key]), Unknown)  # nothing to read again
+    seen = Resource("arn:aws:appsync:us-east-1:111122223333:apis/a/apikeys/k", "AWS::AppSync::ApiKey", {},
+                    source="account")
+    assert security_outputs.secret_outputs(seen, [seen]) == []
