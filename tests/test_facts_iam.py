@@ -56,6 +56,11 @@ CASES: list[tuple[str, Any, dict[str, Any] | None]] = [
         deny({"ForAllValues:StringNotEquals": {"lambda:SubnetIds": ["subnet-1", "subnet-2"]}}),
         deny({"ForAllValues:StringNotLike": {"lambda:SecurityGroupIds": ["sg-*"]}})]},
      result(allowed_set_check=True, requires_vpc=True)),
+    # ... unless Null "false" beside it limits the statement to functions that have a VPC.
+    ("for-all-values-with-null-false", {"Statement": [
+        deny({"ForAllValues:StringNotEquals": {"lambda:SubnetIds": ["subnet-1"]},
+              "Null": {"lambda:SubnetIds": "false"}})]},
+     result(allowed_set_check=True)),
     ("for-all-values-create-only",
      {"Statement": [deny({"ForAllValues:StringNotEquals": {"lambda:VpcIds": ["vpc-1"]}},
                          action="lambda:CreateFunction")]},

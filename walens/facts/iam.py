@@ -159,8 +159,10 @@ def analyse_vpc_guardrail(documents: Sequence[Any], others: Sequence[Any] = (),
                     deny_guard[action] |= _covers(stmt, action)
                 null_check |= k["null_true"]
                 allowed_set |= k["allowed_set"] or k["for_all_negated"]
-                # ForAllValues is true for an absent key: the statement also denies a function without a VPC.
-                requires_vpc |= k["null_true"] or k["allowed_set_if_exists"] or k["for_all_negated"]
+                # ForAllValues (and IfExists) is true for an absent key: the statement also denies a function
+                # without a VPC, unless a Null "false" beside it limits it to functions that have one.
+                requires_vpc |= k["null_true"] or (
+                    (k["allowed_set_if_exists"] or k["for_all_negated"]) and not k["null_false"])
             if k["for_all_listed"]:
                 wrong.append(f"{label}: ForAllValues:StringEquals on a Deny is also true when the function has no VPC")
             if k["null_false"] and not (enforcing or k["listed"] or k["for_any_listed"] or k["for_all_negated"]):
