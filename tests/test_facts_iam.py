@@ -75,8 +75,8 @@ CASES: list[tuple[str, Any, dict[str, Any] | None]] = [
             problems=["deny-missing-create-function", "deny-missing-update-function-configuration",
                       "no-enforcing-condition", "wrong-operator"],
             explanation=[NO_CREATE, NO_UPDATE, NO_ENFORCING,
-                         "Statement[0]: ForAllValues:StringEquals on a Deny is also true when the function "
-                         "has no VPC"])),
+                         ("Statement[0]: ForAllValues:StringEquals on a Deny is also true when the function "
+                          "has no VPC")])),
     # A Deny of listed VPCs on its own is a deny-list, not a "require a VPC" guardrail.
     ("deny-list-alone", {"Statement": [deny({"StringEquals": {"lambda:VpcIds": ["vpc-1"]}})]}, None),
     # ... and beside an enforcing statement it is an accepted extra restriction.

@@ -283,9 +283,10 @@ def managed_policy_name(arn: Any) -> str | None:
 def _trusted_services(role: Resource) -> list[str] | Unknown:
     """The service principals a role's trust policy lets assume it (``lambda.amazonaws.com``, ...)."""
     props = role.properties if isinstance(role.properties, dict) else {}
-    if isinstance(props.get("AssumeRolePolicyDocument"), Unknown):
-        return props["AssumeRolePolicyDocument"]
-    doc = _document(props.get("AssumeRolePolicyDocument"))
+    trust = props.get("AssumeRolePolicyDocument")
+    if isinstance(trust, Unknown):
+        return trust
+    doc = _document(trust)
     out: list[str] = []
     for _label, stmt in _statements(doc or {}):
         if str(stmt.get("Effect", "Allow")) != "Allow":
@@ -368,7 +369,8 @@ def _broad_actions(stmt: dict[str, Any]) -> tuple[list[str], Unknown | None]:
     for sensitive in SENSITIVE_ACTIONS:
         service = sensitive.split(":", 1)[0]
         # A wildcard that already reads as broad (``*``, ``kms:*``) is reported once, as itself.
-        if not any(_matches(a, sensitive) and a not in ("*", "*:*") and a.lower() != f"{service}:*" for a in actions):
+        if not any(isinstance(a, str) and _matches(a, sensitive) and a not in ("*", "*:*")
+                   and a.lower() != f"{service}:*" for a in actions):
             continue
         if "*" in resources:
             out.append(f"{sensitive} on *")

@@ -399,7 +399,7 @@ def _function_groups(resource: Resource, inventory: Sequence[Resource],
         unknown = config if isinstance(config, Unknown) else groups
         if _NO_DEFAULT.match(unknown.reason):  # type: ignore[union-attr]
             return [], None  # a parameter never names a security group of this template
-        return [], unknown  # type: ignore[return-value]
+        return [], unknown
     by_id = {r.id: r for r in of_type(inventory, "AWS::EC2::SecurityGroup")}
     extra: dict[str, list[dict[str, Any]]] = {}
     for r in of_type(inventory, f"AWS::EC2::SecurityGroup{direction}"):
