@@ -305,6 +305,11 @@ def test_service_role() -> None:
     assert iam.service_role(trusted("codebuild.amazonaws.com"), []) == []
     unknown = Unknown("parameter Service has no default")
     assert iam.service_role(trusted(unknown), []) == unknown
+    assert iam.service_role(trusted("states.amazonaws.com", unknown), []) == unknown
+    # Lambda named beside an undecided principal: a Lambda execution role all the same.
+    assert iam.lambda_role(trusted("lambda.amazonaws.com", unknown), []) is True
+    assert iam.service_role(trusted("lambda.amazonaws.com", unknown), []) == []
+    assert iam.lambda_role(trusted("states.amazonaws.com", unknown), []) == unknown
 
 
 @pytest.mark.parametrize(("rtype", "props", "expected"), [

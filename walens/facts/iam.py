@@ -280,35 +280,38 @@ def managed_policy_name(arn: Any) -> str | None:
     return m.group(2) if m and m.group(1) == "aws" else None
 
 
-def _trusted_services(role: Resource) -> list[str] | Unknown:
-    """The service principals a role's trust policy lets assume it (``lambda.amazonaws.com``, ...)."""
+def _trusted_services(role: Resource) -> tuple[list[str], Unknown | None]:
+    """The service principals a role's trust policy lets assume it (``lambda.amazonaws.com``, ...), and
+    the Unknown that hides part of it (a principal or the whole document)."""
     props = role.properties if isinstance(role.properties, dict) else {}
     trust = props.get("AssumeRolePolicyDocument")
     if isinstance(trust, Unknown):
-        return trust
-    doc = _document(trust)
+        return [], trust
     out: list[str] = []
-    for _label, stmt in _statements(doc or {}):
+    unknown: Unknown | None = None
+    for _label, stmt in _statements(_document(trust) or {}):
         if str(stmt.get("Effect", "Allow")) != "Allow":
             continue
         principal = stmt.get("Principal")
         services = principal.get("Service") if isinstance(principal, dict) else None
-        if isinstance(services, Unknown):
-            return services
-        for service in _as_list(services):
+        for service in [services] if isinstance(services, Unknown) else _as_list(services):
             if isinstance(service, Unknown):
-                return service
-            if isinstance(service, str) and service not in out:
+                unknown = unknown or service
+            elif isinstance(service, str) and service not in out:
                 out.append(service)
-    return out
+    return out, unknown
+
+
+def _is_lambda(service: str) -> bool:
+    return service.startswith(("lambda.", "edgelambda."))
 
 
 def trusts_lambda(role: Resource) -> bool | Unknown:
     """Whether a role's trust policy lets Lambda assume it."""
-    services = _trusted_services(role)
-    if isinstance(services, Unknown):
-        return services
-    return any(s.startswith(("lambda.", "edgelambda.")) for s in services)
+    services, unknown = _trusted_services(role)
+    if any(_is_lambda(s) for s in services):
+        return True
+    return unknown if unknown is not None else False
 
 
 # Services whose execution roles act on the application's data with the permissions they are given
@@ -322,17 +325,16 @@ EXECUTION_SERVICES = {"states": "Step Functions", "apigateway": "API Gateway", "
 def service_role(resource: Resource, inventory: Sequence[Resource]) -> list[str] | Unknown:
     """The serverless services other than Lambda that may assume the role (names as in
     ``EXECUTION_SERVICES``); empty for a Lambda execution role, which SEC013 judges."""
-    services = _trusted_services(resource)
-    if isinstance(services, Unknown):
-        return services
-    if any(s.startswith(("lambda.", "edgelambda.")) for s in services):
+    services, unknown = _trusted_services(resource)
+    if any(_is_lambda(s) for s in services):
         return []
-    out = []
+    out: list[str] = []
     for service in services:
         name = EXECUTION_SERVICES.get(service.split(".", 1)[0])
         if name and name not in out:
             out.append(name)
-    return out
+    # An undecided principal could be Lambda's, and then the role is SEC013's: undecided.
+    return unknown if unknown is not None else out
 
 
 # Actions that hand over other identities, keys or secrets: granted on every resource ("*") they let
