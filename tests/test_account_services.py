@@ -369,3 +369,22 @@ def test_the_console_report_shows_api_calls_per_service(aws: None) -> None:
     assert line.startswith(f"API calls ({sum(calls.values())}): ")
     assert f"sns {calls['sns']}" in line and f"events {calls['events']}" in line and "sts 1" in line
     assert f"API 呼び出し ({sum(calls.values())})" in reporters.render("console", doc, "ja")
+
+
+def test_iam_keeps_the_roles_of_rules_targets_and_integrations() -> None:
+    """SEC025 judges the roles EventBridge and API Gateway run as: the IAM sweep keeps them."""
+    from walens.model import Resource
+    from walens.scanners.account import iam as iam_module
+
+    def role(name: str) -> Resource:
+        arn = f"arn:aws:iam::{ACCOUNT}:role/{name}"
+        return Resource(id=arn, type="AWS::IAM::Role", properties={"RoleName": name}, name=name, arn=arn,
+                        source="account")
+
+    roles = [role("rule-role"), role("target-role"), role("integration-role"), role("unused")]
+    rule = Resource(id="r", type="AWS::Events::Rule", source="account", properties={
+        "RoleArn": roles[0].arn, "Targets": [{"Id": "t", "Arn": "arn:aws:sqs:x", "RoleArn": roles[1].arn}]})
+    method = Resource(id="m", type="AWS::ApiGateway::Method", source="account", properties={
+        "Integration": {"Type": "AWS", "Credentials": roles[2].arn}})
+    kept = iam_module.finalize([*roles, rule, method])
+    assert {r.name for r in kept if r.type == "AWS::IAM::Role"} == {"rule-role", "target-role", "integration-role"}

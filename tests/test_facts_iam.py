@@ -24,12 +24,15 @@ def result(**overrides: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"present": True, "denies_create": True, "denies_update": True, "allow_based": False,
                            "null_check": False,
                            "allowed_set_check": False, "requires_vpc": False, "wrong_operator": [],
-                           "undone_by_allow": [], "problems": [], "correct": True}
+                           "undone_by_allow": [], "problems": [], "explanation": [], "correct": True}
     out.update(overrides)
     out["correct"] = not out["problems"]
     return out
 
 
+NO_CREATE = "lambda:CreateFunction is not covered (a function can be created outside the VPC rule)"
+NO_UPDATE = "lambda:UpdateFunctionConfiguration is not covered (an update can take a function out of the VPC)"
+NO_ENFORCING = "no statement refuses a function without a VPC or outside the allowed set"
 NULL_DENY = deny({"Null": {"lambda:VpcIds": "true"}})
 ALLOWED_SET = deny({"ForAnyValue:StringNotEquals": {"lambda:VpcIds": ["vpc-1", "vpc-2"]}})
 
@@ -45,13 +48,24 @@ CASES: list[tuple[str, Any, dict[str, Any] | None]] = [
      result(null_check=True, allowed_set_check=True, requires_vpc=True)),
     ("missing-update", {"Statement": [deny({"Null": {"lambda:VpcIds": "true"}}, action="lambda:CreateFunction")]},
      result(denies_update=False, null_check=True, requires_vpc=True,
-            problems=["deny-missing-update-function-configuration"])),
-    ("for-all-values", {"Statement": [deny({"ForAllValues:StringNotEquals": {"lambda:SubnetIds": ["subnet-1"]}})]},
-     result(denies_create=False, denies_update=False,
-            wrong_operator=["Guard: ForAllValues with a negated operator lets mixed subnet or security group "
-                            "lists through"],
-            problems=["deny-missing-create-function", "deny-missing-update-function-configuration",
-                      "no-enforcing-condition", "wrong-operator"])),
+            problems=["deny-missing-update-function-configuration"], explanation=[NO_UPDATE])),
+    # ForAllValues:StringNotEquals on a Deny is also true without a VPC: an allow-list that requires one.
+    ("for-all-values-vpc", {"Statement": [deny({"ForAllValues:StringNotEquals": {"lambda:VpcIds": ["vpc-1"]}})]},
+     result(allowed_set_check=True, requires_vpc=True)),
+    ("for-all-values-subnets-and-groups", {"Statement": [
+        deny({"ForAllValues:StringNotEquals": {"lambda:SubnetIds": ["subnet-1", "subnet-2"]}}),
+        deny({"ForAllValues:StringNotLike": {"lambda:SecurityGroupIds": ["sg-*"]}})]},
+     result(allowed_set_check=True, requires_vpc=True)),
+    # ... unless Null "false" beside it limits the statement to functions that have a VPC.
+    ("for-all-values-with-null-false", {"Statement": [
+        deny({"ForAllValues:StringNotEquals": {"lambda:SubnetIds": ["subnet-1"]},
+              "Null": {"lambda:SubnetIds": "false"}})]},
+     result(allowed_set_check=True)),
+    ("for-all-values-create-only",
+     {"Statement": [deny({"ForAllValues:StringNotEquals": {"lambda:VpcIds": ["vpc-1"]}},
+                         action="lambda:CreateFunction")]},
+     result(denies_update=False, allowed_set_check=True, requires_vpc=True,
+            problems=["deny-missing-update-function-configuration"], explanation=[NO_UPDATE])),
     # ForAllValues:StringEquals on a Deny is vacuously true without a VPC: a botched allow-list.
     ("for-all-string-equals-on-deny",
      {"Statement": [deny({"ForAllValues:StringEquals": {"lambda:VpcIds": ["vpc-1"]}}, sid=None)]},
@@ -59,7 +73,10 @@ CASES: list[tuple[str, Any, dict[str, Any] | None]] = [
             wrong_operator=["Statement[0]: ForAllValues:StringEquals on a Deny is also true when the function "
                             "has no VPC"],
             problems=["deny-missing-create-function", "deny-missing-update-function-configuration",
-                      "no-enforcing-condition", "wrong-operator"])),
+                      "no-enforcing-condition", "wrong-operator"],
+            explanation=[NO_CREATE, NO_UPDATE, NO_ENFORCING,
+                         ("Statement[0]: ForAllValues:StringEquals on a Deny is also true when the function "
+                          "has no VPC")])),
     # A Deny of listed VPCs on its own is a deny-list, not a "require a VPC" guardrail.
     ("deny-list-alone", {"Statement": [deny({"StringEquals": {"lambda:VpcIds": ["vpc-1"]}})]}, None),
     # ... and beside an enforcing statement it is an accepted extra restriction.
@@ -69,7 +86,9 @@ CASES: list[tuple[str, Any, dict[str, Any] | None]] = [
      result(denies_create=False, denies_update=False,
             wrong_operator=["Guard: Null false denies the functions that have a VPC"],
             problems=["deny-missing-create-function", "deny-missing-update-function-configuration",
-                      "no-enforcing-condition", "wrong-operator"])),
+                      "no-enforcing-condition", "wrong-operator"],
+            explanation=[NO_CREATE, NO_UPDATE, NO_ENFORCING,
+                         "Guard: Null false denies the functions that have a VPC"])),
     # Null false next to an allowed set scopes the check to functions that have a VPC: correct.
     ("null-false-with-allowed-set",
      {"Statement": [deny({"ForAnyValue:StringNotEquals": {"lambda:SubnetIds": ["subnet-1"]},
@@ -89,17 +108,34 @@ CASES: list[tuple[str, Any, dict[str, Any] | None]] = [
         {"Sid": "Escape", "Effect": "Allow", "Action": "lambda:*", "Resource": "*"},
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
     ]}, result(denies_create=False, denies_update=False, allow_based=True, requires_vpc=True,
-               undone_by_allow=["Escape"], problems=["undone-by-allow"])),
+               undone_by_allow=["Escape"], problems=["undone-by-allow"],
+               explanation=["other grants undo the Allow-based guardrail: Escape"])),
     ("allow-based-alone", {"Statement": [{"Effect": "Allow", "Action": BOTH, "Resource": "*",
                                           "Condition": {"StringEquals": {"lambda:VpcIds": ["vpc-1"]}}}]},
      result(denies_create=False, denies_update=False, allow_based=True, requires_vpc=True)),
+    # AWS's documented allow-lists: subnets and security groups with ForAllValues:StringEquals (they do not
+    # refuse a function without a VPC by themselves) and a VPC with StringEquals.
+    ("allow-lists-documented", {"Statement": [
+        {"Sid": "EnforceStayInSpecificVpc", "Effect": "Allow", "Action": BOTH, "Resource": "*",
+         "Condition": {"StringEquals": {"lambda:VpcIds": ["vpc-1", "vpc-2"]}}},
+        {"Sid": "EnforceStayInSpecificSubnets", "Effect": "Allow", "Action": BOTH, "Resource": "*",
+         "Condition": {"ForAllValues:StringEquals": {"lambda:SubnetIds": ["subnet-1", "subnet-2"]}}},
+        {"Sid": "EnforceStayInSpecificSecurityGroup", "Effect": "Allow", "Action": BOTH, "Resource": "*",
+         "Condition": {"ForAllValues:StringEquals": {"lambda:SecurityGroupIds": ["sg-1", "sg-2"]}}}]},
+     result(denies_create=False, denies_update=False, allow_based=True, requires_vpc=True)),
+    ("allow-list-subnets-alone", {"Statement": [
+        {"Effect": "Allow", "Action": BOTH, "Resource": "*",
+         "Condition": {"ForAllValues:StringEquals": {"lambda:SubnetIds": ["subnet-1", "subnet-2"]}}}]},
+     result(denies_create=False, denies_update=False, allow_based=True)),
     # An Allow that grants functions without a VPC, with nothing denying them.
     ("allow-without-vpc", {"Statement": [{"Sid": "Open", "Effect": "Allow", "Action": BOTH, "Resource": "*",
                                           "Condition": {"Null": {"lambda:VpcIds": "true"}}}]},
      result(denies_create=False, denies_update=False,
             wrong_operator=["Open: an Allow that grants functions without a VPC or outside the allowed set"],
             problems=["deny-missing-create-function", "deny-missing-update-function-configuration",
-                      "no-enforcing-condition", "wrong-operator"])),
+                      "no-enforcing-condition", "wrong-operator"],
+            explanation=[NO_CREATE, NO_UPDATE, NO_ENFORCING,
+                         "Open: an Allow that grants functions without a VPC or outside the allowed set"])),
     # NotAction: everything but reads is denied, so create and update are covered.
     ("not-action", {"Statement": [deny({"Null": {"lambda:VpcIds": "true"}}, action=["lambda:Get*", "lambda:List*"],
                                        key="NotAction")]}, result(null_check=True, requires_vpc=True)),
@@ -107,12 +143,12 @@ CASES: list[tuple[str, Any, dict[str, Any] | None]] = [
     ("not-action-excluding-update",
      {"Statement": [deny({"Null": {"lambda:VpcIds": "true"}}, action="lambda:Update*", key="NotAction")]},
      result(denies_update=False, null_check=True, requires_vpc=True,
-            problems=["deny-missing-update-function-configuration"])),
+            problems=["deny-missing-update-function-configuration"], explanation=[NO_UPDATE])),
     ("lambda-star", {"Statement": [deny({"Null": {"lambda:VpcIds": "true"}}, action="lambda:*")]},
      result(null_check=True, requires_vpc=True)),
     ("wildcard-create-only", {"Statement": [deny({"Null": {"LAMBDA:VpcIds": "true"}}, action=["lambda:Create*"])]},
      result(denies_update=False, null_check=True, requires_vpc=True,
-            problems=["deny-missing-update-function-configuration"])),
+            problems=["deny-missing-update-function-configuration"], explanation=[NO_UPDATE])),
     ("unrelated", {"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
                                   "Condition": {"StringEquals": {"aws:SourceVpc": "vpc-1"}}}]}, None),
     ("json-text", json.dumps({"Statement": [NULL_DENY]}), result(null_check=True, requires_vpc=True)),
@@ -163,6 +199,8 @@ def test_role_guardrail_undone_by_attached_policies() -> None:
     assert got is not None
     assert got["undone_by_allow"] == ["More", "managed policy AWSLambda_FullAccess"]
     assert got["problems"] == ["undone-by-allow"]
+    assert got["explanation"] == [
+        "other grants undo the Allow-based guardrail: More, managed policy AWSLambda_FullAccess"]
 
 
 def _role(**props: Any) -> Resource:
@@ -210,6 +248,68 @@ def test_broad_permissions() -> None:
         "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]), []) == []
     unknown = Unknown("Fn::If: condition X cannot be decided from parameter defaults")
     assert iam.broad_permissions(_role(ManagedPolicyArns=[unknown]), []) == unknown
+
+
+def test_broad_permissions_sensitive_actions_and_read_write_policies() -> None:
+    role = _role(
+        Policies=[{"PolicyName": "app", "PolicyDocument": {"Statement": [
+            {"Effect": "Allow", "Action": ["iam:PassRole", "sts:AssumeRole", "s3:GetObject"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": ["*"]},
+            {"Effect": "Allow", "Action": "secretsmanager:Get*", "Resource": "*"},
+            # Scoped to named resources: least privilege.
+            {"Effect": "Allow", "Action": ["iam:PassRole", "kms:Decrypt"],
+             "Resource": ["arn:aws:iam::111122223333:role/worker", "arn:aws:kms:us-east-1:111122223333:key/k"]},
+            # kms:* is reported once, as the service wildcard; *:* as itself.
+            {"Effect": "Allow", "Action": ["kms:*", "*:*"], "Resource": "*"},
+            {"Effect": "Allow", "Action": "*:*", "Resource": "*"},
+            {"Effect": "Allow", "Action": "s3:GetObject", "NotResource": "arn:aws:s3:::private/*"},
+            {"Effect": "Deny", "Action": "iam:PassRole", "Resource": "*"},
+        ]}}],
+        ManagedPolicyArns=["arn:aws:iam::aws:policy/SecretsManagerReadWrite",
+                           "arn:aws:iam::aws:policy/AdministratorAccess-Amplify",
+                           "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"])
+    assert iam.broad_permissions(role, []) == [
+        "iam:PassRole on * (app)", "sts:AssumeRole on * (app)", "kms:Decrypt on * (app)",
+        "secretsmanager:GetSecretValue on * (app)", "kms:* (app)", "*:* (app)", "NotResource (app)",
+        "SecretsManagerReadWrite", "AdministratorAccess-Amplify"]
+
+
+def test_broad_permissions_unknowns() -> None:
+    unknown = Unknown("parameter KeyArn has no default")
+    # The resource of a sensitive action cannot be read: undecided.
+    role = _role(Policies=[{"PolicyName": "app", "PolicyDocument": {"Statement": [
+        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": unknown}]}}])
+    assert iam.broad_permissions(role, []) == unknown
+    # ... but it does not matter for an action that is not sensitive.
+    role = _role(Policies=[{"PolicyName": "app", "PolicyDocument": {"Statement": [
+        {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": unknown}]}}])
+    assert iam.broad_permissions(role, []) == []
+    # A definite finding wins over an undecided statement.
+    role = _role(Policies=[{"PolicyName": "app", "PolicyDocument": {"Statement": [
+        {"Effect": "Allow", "Action": unknown, "Resource": "*"},
+        {"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]}}])
+    assert iam.broad_permissions(role, []) == ["sqs:* (app)"]
+
+
+def test_service_role() -> None:
+    def trusted(*services: Any) -> Resource:
+        return _resource("AWS::IAM::Role", {"AssumeRolePolicyDocument": {"Statement": [
+            {"Effect": "Allow", "Principal": {"Service": list(services)}, "Action": "sts:AssumeRole"}]}})
+
+    assert iam.service_role(trusted("states.amazonaws.com"), []) == ["Step Functions"]
+    assert iam.service_role(trusted("pipes.amazonaws.com", "scheduler.amazonaws.com"), []) == [
+        "EventBridge Pipes", "EventBridge Scheduler"]
+    assert iam.service_role(trusted("apigateway.{{AWS::URLSuffix}}", "events.amazonaws.com"), []) == [
+        "API Gateway", "EventBridge"]
+    assert iam.service_role(trusted("lambda.amazonaws.com", "states.amazonaws.com"), []) == []  # SEC013's
+    assert iam.service_role(trusted("codebuild.amazonaws.com"), []) == []
+    unknown = Unknown("parameter Service has no default")
+    assert iam.service_role(trusted(unknown), []) == unknown
+    assert iam.service_role(trusted("states.amazonaws.com", unknown), []) == unknown
+    # Lambda named beside an undecided principal: a Lambda execution role all the same.
+    assert iam.lambda_role(trusted("lambda.amazonaws.com", unknown), []) is True
+    assert iam.service_role(trusted("lambda.amazonaws.com", unknown), []) == []
+    assert iam.lambda_role(trusted("states.amazonaws.com", unknown), []) == unknown
 
 
 @pytest.mark.parametrize(("rtype", "props", "expected"), [

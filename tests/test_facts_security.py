@@ -124,6 +124,39 @@ def test_secret_parameters_reads_the_authored_template(tmp_path: Path) -> None:
     assert isinstance(security_lambda.secret_parameters(fn, [fn]), Unknown)
 
 
+def test_deploy_time_secrets_names_no_echo_parameters_and_dynamic_references(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        "Transform: AWS::Serverless-2016-10-31\n"
+        "Parameters:\n"
+        "  Hidden: {Type: String, NoEcho: true}\n"
+        "  Shown: {Type: String, Default: x}\n"
+        "Globals:\n"
+        "  Function:\n"
+        "    Environment: {Variables: {GLOBAL_KEY: !Ref Hidden}}\n"
+        "Resources:\n"
+        "  Fn:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties:\n"
+        "      Handler: a.b\n"
+        "      Runtime: python3.13\n"
+        "      CodeUri: s/\n"
+        "      Environment:\n"
+        "        Variables:\n"
+        "          JOINED: !Join ['', [a, !Ref Hidden]]\n"
+        "          RESOLVED: '{{resolve:secretsmanager:s:SecretString:p}}'\n"
+        "          PLAIN: !Ref Shown\n", encoding="utf-8")
+    doc = scan_templates([str(path)], select=["SEC027"])
+    [finding] = doc["findings"]
+    assert finding["status"] == "fail"
+    assert finding["message"].endswith(": GLOBAL_KEY (NoEcho parameter Hidden), JOINED (NoEcho parameter Hidden), "
+                                       "RESOLVED (Secrets Manager dynamic reference)")
+    fn = Resource("Fn", "AWS::Lambda::Function", {"Environment": {"Variables": {"A": "b"}}},
+                  location=Location("<stdin>", 1))
+    assert isinstance(security_lambda.deploy_time_secrets(fn, [fn]), Unknown)
+    assert security_lambda.deploy_time_secrets(Resource("Fn", "AWS::Lambda::Function", {}), []) == []
+
+
 # -- VPC -------------------------------------------------------------------------------------------
 
 GUARDRAIL = ("AWS::IAM::ManagedPolicy", {"PolicyDocument": {"Statement": [
@@ -166,12 +199,38 @@ def test_open_egress_security_groups() -> None:
         "TightEgress": ("AWS::EC2::SecurityGroupEgress", {"GroupId": {"Fn::GetAtt": ["Tight", "GroupId"]},
                                                            "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
                                                            "CidrIp": "10.0.0.0/8"}),
+        # Every TCP port to anywhere is as open as protocol -1; HTTPS to anywhere is a port, not everything.
+        "AllTcp": ("AWS::EC2::SecurityGroup", {"GroupDescription": "a", "SecurityGroupEgress": [
+            {"IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535, "CidrIp": "0.0.0.0/0"}]}),
+        "Https": ("AWS::EC2::SecurityGroup", {"GroupDescription": "h", "SecurityGroupEgress": [
+            {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "0.0.0.0/0"}]}),
         "Fn": _function({}, VpcConfig={"SubnetIds": ["s"], "SecurityGroupIds": [
-            {"Ref": "Default"}, {"Fn::GetAtt": ["Open6", "GroupId"]}, {"Ref": "Tight"}, "sg-external"]}),
+            {"Ref": "Default"}, {"Fn::GetAtt": ["Open6", "GroupId"]}, {"Ref": "Tight"}, "sg-external",
+            {"Ref": "AllTcp"}, {"Ref": "Https"}]}),
     })
     facts.compute(list(res.values()))
-    assert res["Fn"].facts["open_egress_security_groups"] == {"judged": ["Default", "Open6", "Tight"],
-                                                               "open": ["Default", "Open6"]}
+    assert res["Fn"].facts["open_egress_security_groups"] == {
+        "judged": ["Default", "Open6", "Tight", "AllTcp", "Https"], "open": ["Default", "Open6", "AllTcp"]}
+
+
+def test_open_ingress_security_groups() -> None:
+    res = _linked({
+        "NoIngress": ("AWS::EC2::SecurityGroup", {"GroupDescription": "n"}),
+        "Ssh": ("AWS::EC2::SecurityGroup", {"GroupDescription": "s", "SecurityGroupIngress": [
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "CidrIp": "0.0.0.0/0"}]}),
+        "Internal": ("AWS::EC2::SecurityGroup", {"GroupDescription": "i", "SecurityGroupIngress": [
+            {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "CidrIp": "10.0.0.0/16"}]}),
+        "Shared": ("AWS::EC2::SecurityGroup", {"GroupDescription": "sh"}),
+        "SharedIngress": ("AWS::EC2::SecurityGroupIngress", {"GroupId": {"Ref": "Shared"}, "IpProtocol": "udp",
+                                                             "FromPort": 53, "ToPort": 53, "CidrIpv6": "::/0"}),
+        "Fn": _function({}, VpcConfig={"SubnetIds": ["s"], "SecurityGroupIds": [
+            {"Ref": "NoIngress"}, {"Ref": "Ssh"}, {"Ref": "Internal"}, {"Ref": "Shared"}, "sg-external"]}),
+        "Outside": _function({}),
+    })
+    facts.compute(list(res.values()))
+    assert res["Fn"].facts["open_ingress_security_groups"] == {
+        "judged": ["NoIngress", "Ssh", "Internal", "Shared"], "open": ["Ssh", "Shared"]}
+    assert res["Outside"].facts["open_ingress_security_groups"] == {"judged": [], "open": []}
 
 
 # -- permissions and layers ------------------------------------------------------------------------
@@ -195,11 +254,26 @@ def test_permission_exposure(props: dict[str, Any], public: bool, unscoped: bool
 def test_external_layers() -> None:
     fn = Resource("Fn", "AWS::Lambda::Function", {"Layers": [
         "{{ref:Mine}}", "arn:{{AWS::Partition}}:lambda:{{AWS::Region}}:{{AWS::AccountId}}:layer:own:1",
-        "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3:7",
-        "arn:aws:lambda:us-east-1:017000801446:layer:Other:1"]})
-    assert security_lambda.external_layers(fn, [fn]) == {"017000801446": [
-        "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3:7",
-        "arn:aws:lambda:us-east-1:017000801446:layer:Other:1"]}
+        "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-x86_64:7",
+        "arn:aws:lambda:{{AWS::Region}}:094274105915:layer:AWSLambdaPowertoolsTypeScriptV2:44",
+        "arn:aws:lambda:eu-south-1:339249233099:layer:LambdaInsightsExtension-Arm64:16",
+        "arn:aws:lambda:us-east-1:177933569100:layer:AWS-Parameters-and-Secrets-Lambda-Extension:4",
+        "arn:aws:lambda:us-east-1:901920570463:layer:aws-otel-python-amd64-ver-1-32-0:4",
+        # An AWS publisher's account vouches only for the layers it publishes there.
+        "arn:aws:lambda:us-east-1:017000801446:layer:Other:1",
+        "arn:aws:lambda:us-east-1:999988887777:layer:AWSLambdaPowertoolsPythonV3:7"]})
+    assert security_lambda.external_layers(fn, [fn]) == {
+        "017000801446": ["arn:aws:lambda:us-east-1:017000801446:layer:Other:1"],
+        "999988887777": ["arn:aws:lambda:us-east-1:999988887777:layer:AWSLambdaPowertoolsPythonV3:7"]}
+
+
+def test_aws_layer_publishers_data() -> None:
+    publishers = security_lambda.aws_layer_publishers()
+    assert publishers["017000801446"] == ("AWSLambdaPowertoolsPython",)
+    assert publishers["580247275435"] == ("LambdaInsightsExtension",)
+    assert all(len(account) == 12 and account.isdigit() for account in publishers)
+    assert security_lambda.is_aws_layer("901920570463", "aws-otel-nodejs-amd64-ver-1-30-1")
+    assert not security_lambda.is_aws_layer("901920570463", "my-otel")
 
 
 # -- API authorization and validation --------------------------------------------------------------
@@ -271,3 +345,21 @@ def test_catch_all_function() -> None:
     assert res["R"].facts["catch_all_function"] == {"lambda_proxy": True, "catch_all": True,
                                                     "operation": "ANY /{proxy+}"}
     assert res["S"].facts["catch_all_function"]["catch_all"] is False
+
+
+# -- outputs ---------------------------------------------------------------------------------------
+
+
+def test_secret_outputs_reads_getatt_and_sub_forms() -> None:
+    from walens.facts import security_outputs
+
+    value = {"Fn::Join": [":", [{"Fn::GetAtt": "Key.ApiKey"},
+                                {"Fn::Sub": ["${A}/${Key.ApiKey}", {"A": {"Fn::GetAtt": ["Other", "Arn"]}}]},
+                                {"Fn::Sub": "${Key.ApiKeyId}"}]]}
+    assert list(security_outputs._getatts(value)) == [("Key", "ApiKey"), ("Key", "ApiKey"), ("Other", "Arn"),
+                                                       ("Key", "ApiKeyId")]
+    key = Resource("Key", "AWS::AppSync::ApiKey", {"ApiId": "x"}, location=Location("<stdin>", 1))
+    assert isinstance(security_outputs.secret_outputs(key, [key]), Unknown)  # nothing to read again
+    seen = Resource("arn:aws:appsync:us-east-1:111122223333:apis/a/apikeys/k", "AWS::AppSync::ApiKey", {},
+                    source="account")
+    assert security_outputs.secret_outputs(seen, [seen]) == []

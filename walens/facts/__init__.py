@@ -34,6 +34,7 @@ FACT_MODULES = (
     "walens.facts.stepfunctions",
     "walens.facts.security_api",
     "walens.facts.security_lambda",
+    "walens.facts.security_outputs",
 )
 
 

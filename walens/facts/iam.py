@@ -119,21 +119,25 @@ def analyse_vpc_guardrail(documents: Sequence[Any], others: Sequence[Any] = (),
                           broad_managed: Sequence[str] = ()) -> dict[str, Any] | None:
     """Analyse policy documents for a Lambda VPC guardrail; None when none tries to require a VPC.
 
-    A *Deny* guardrail (the documented form) covers ``CreateFunction`` and ``UpdateFunctionConfiguration``
-    with a condition that holds for a function outside the rule: ``Null: {lambda:VpcIds: "true"}`` (no VPC)
-    or an allowed set (``[ForAnyValue:]StringNotEquals|StringNotLike``; ``...IfExists`` also catches no
-    VPC). An *Allow* guardrail grants the actions only with a VPC (``Null: "false"``, ``StringEquals`` on
-    ``lambda:VpcIds``, ``ForAllValues:StringEquals`` together with ``Null: "false"``); it holds only while
-    no other Allow grants the same action without that condition: an explicit Deny cannot be undone by an
-    Allow, an Allow-based guardrail can (``undone_by_allow``; ``others`` are further documents that apply
-    to the same principal, ``broad_managed`` AWS managed policies attached to it that grant lambda:*).
-    ``wrong_operator`` lists conditions that cannot mean what a guardrail wants: ``ForAllValues`` with a
-    negated operator on a Deny (a function mixing an allowed and a forbidden subnet passes), a Deny with
+    A *Deny* guardrail covers ``CreateFunction`` and ``UpdateFunctionConfiguration`` with a condition that
+    holds for a function outside the rule: ``Null: {lambda:VpcIds: "true"}`` (no VPC, the documented form),
+    an allowed set (``[ForAnyValue:]StringNotEquals|StringNotLike``; ``...IfExists`` also catches no VPC), or
+    ``ForAllValues:StringNotEquals|StringNotLike`` (also true when the key is absent, so it catches no VPC
+    too; on the multivalued subnet and security group keys it lets a list through that holds at least one
+    allowed ID, as the allow-lists of AWS's examples do). An *Allow* guardrail grants the actions only with
+    a VPC or inside an allow-list (``Null: "false"``, ``StringEquals`` on a key, ``ForAnyValue:StringEquals``,
+    or ``ForAllValues:StringEquals``: AWS's documented allow-list of subnets or security groups, which does
+    not by itself refuse a function without a VPC); it holds only while no other Allow grants the same action
+    without that condition: an explicit Deny cannot be undone by an Allow, an Allow-based guardrail can
+    (``undone_by_allow``; ``others`` are further documents that apply to the same principal,
+    ``broad_managed`` AWS managed policies attached to it that grant lambda:*).
+    ``wrong_operator`` lists conditions that cannot mean what a guardrail wants: a Deny with
     ``Null: "false"`` alone (it denies the functions that *do* have a VPC), a Deny with
-    ``ForAllValues:StringEquals`` (true when the key is absent), and Allow conditions that let VPC-less or
-    mixed configurations through. A Deny of listed VPCs (``StringEquals``) is a deny-list: accepted beside
-    an enforcing statement, and on its own not a "require a VPC" guardrail (None). ``requires_vpc``: a
-    function without any VPC is refused.
+    ``ForAllValues:StringEquals`` (true when the key is absent), and Allow conditions that grant VPC-less
+    functions (``Null: "true"``, a negated operator). A Deny of listed VPCs (``StringEquals``) is a
+    deny-list: accepted beside an enforcing statement, and on its own not a "require a VPC" guardrail
+    (None). ``requires_vpc``: a function without any VPC is refused. ``explanation``: one sentence per
+    problem, naming the uncovered action or the statement.
     """
     statements = [s for doc in documents if (d := _document(doc)) is not None for s in _statements(d)]
     relevant = [(label, stmt, _statement_conditions(conds)) for label, stmt in statements
@@ -149,16 +153,16 @@ def analyse_vpc_guardrail(documents: Sequence[Any], others: Sequence[Any] = (),
     for label, stmt, k in relevant:
         effect = str(stmt.get("Effect", ""))
         if effect == "Deny":
-            enforcing = k["null_true"] or k["allowed_set"]
+            enforcing = k["null_true"] or k["allowed_set"] or k["for_all_negated"]
             if enforcing:
                 for action in deny_guard:
                     deny_guard[action] |= _covers(stmt, action)
                 null_check |= k["null_true"]
-                allowed_set |= k["allowed_set"]
-                requires_vpc |= k["null_true"] or k["allowed_set_if_exists"]
-            if k["for_all_negated"]:
-                wrong.append(f"{label}: ForAllValues with a negated operator lets mixed subnet or security group "
-                             "lists through")
+                allowed_set |= k["allowed_set"] or k["for_all_negated"]
+                # ForAllValues (and IfExists) is true for an absent key: the statement also denies a function
+                # without a VPC, unless a Null "false" beside it limits it to functions that have one.
+                requires_vpc |= k["null_true"] or (
+                    (k["allowed_set_if_exists"] or k["for_all_negated"]) and not k["null_false"])
             if k["for_all_listed"]:
                 wrong.append(f"{label}: ForAllValues:StringEquals on a Deny is also true when the function has no VPC")
             if k["null_false"] and not (enforcing or k["listed"] or k["for_any_listed"] or k["for_all_negated"]):
@@ -166,12 +170,13 @@ def analyse_vpc_guardrail(documents: Sequence[Any], others: Sequence[Any] = (),
             if (k["listed"] or k["for_any_listed"]) and not enforcing:
                 deny_lists += 1
         elif effect == "Allow":
-            guard = k["null_false"] or k["listed"] or (k["for_all_listed"] and k["null_false"])
-            if guard:
+            guard = k["null_false"] or k["listed"] or k["for_any_listed"] or k["for_all_listed"]
+            if guard and not (k["null_true"] or k["allowed_set"] or k["for_all_negated"]):
                 for action in allow_guard:
                     allow_guard[action] |= _covers(stmt, action)
-                requires_vpc = True
-            elif k["null_true"] or k["allowed_set"] or k["for_any_listed"] or k["for_all_listed"]:
+                # ForAllValues:StringEquals alone also grants a function without a VPC (an absent key is true).
+                requires_vpc |= k["null_false"] or k["listed"] or k["for_any_listed"]
+            else:
                 grants_without_vpc.append((label, stmt))
     enforcing_found = any(deny_guard.values()) or any(allow_guard.values())
     if not enforcing_found and not wrong and not grants_without_vpc and deny_lists:
@@ -192,16 +197,22 @@ def analyse_vpc_guardrail(documents: Sequence[Any], others: Sequence[Any] = (),
         if any(allow_guard[a] and not deny_guard[a] for a in allow_guard):
             undone.append(f"managed policy {name}")
     problems: list[str] = []
+    explanation: list[str] = []
     if not (deny_guard[CREATE] or allow_guard[CREATE]):
         problems.append("deny-missing-create-function")
+        explanation.append(f"{CREATE} is not covered (a function can be created outside the VPC rule)")
     if not (deny_guard[UPDATE] or allow_guard[UPDATE]):
         problems.append("deny-missing-update-function-configuration")
+        explanation.append(f"{UPDATE} is not covered (an update can take a function out of the VPC)")
     if not enforcing_found:
         problems.append("no-enforcing-condition")
+        explanation.append("no statement refuses a function without a VPC or outside the allowed set")
     if wrong:
         problems.append("wrong-operator")
+        explanation.extend(wrong)
     if undone:
         problems.append("undone-by-allow")
+        explanation.append("other grants undo the Allow-based guardrail: " + ", ".join(undone))
     return {
         "present": True,
         "denies_create": deny_guard[CREATE],
@@ -213,6 +224,7 @@ def analyse_vpc_guardrail(documents: Sequence[Any], others: Sequence[Any] = (),
         "wrong_operator": wrong,
         "undone_by_allow": undone,
         "problems": problems,
+        "explanation": explanation,
         "correct": not problems,
     }
 
@@ -268,41 +280,120 @@ def managed_policy_name(arn: Any) -> str | None:
     return m.group(2) if m and m.group(1) == "aws" else None
 
 
-def trusts_lambda(role: Resource) -> bool | Unknown:
-    """Whether a role's trust policy lets Lambda assume it."""
+def _trusted_services(role: Resource) -> tuple[list[str], Unknown | None]:
+    """The service principals a role's trust policy lets assume it (``lambda.amazonaws.com``, ...), and
+    the Unknown that hides part of it (a principal or the whole document)."""
     props = role.properties if isinstance(role.properties, dict) else {}
-    doc = _document(props.get("AssumeRolePolicyDocument"))
-    if isinstance(props.get("AssumeRolePolicyDocument"), Unknown):
-        return props["AssumeRolePolicyDocument"]
-    for _label, stmt in _statements(doc or {}):
+    trust = props.get("AssumeRolePolicyDocument")
+    if isinstance(trust, Unknown):
+        return [], trust
+    out: list[str] = []
+    unknown: Unknown | None = None
+    for _label, stmt in _statements(_document(trust) or {}):
+        if str(stmt.get("Effect", "Allow")) != "Allow":
+            continue
         principal = stmt.get("Principal")
         services = principal.get("Service") if isinstance(principal, dict) else None
-        for service in _as_list(services):
+        for service in [services] if isinstance(services, Unknown) else _as_list(services):
             if isinstance(service, Unknown):
-                return service
-            if isinstance(service, str) and service.startswith(("lambda.", "edgelambda.")):
-                return True
-    return False
+                unknown = unknown or service
+            elif isinstance(service, str) and service not in out:
+                out.append(service)
+    return out, unknown
 
 
-def _broad_actions(stmt: dict[str, Any]) -> list[str]:
-    """Why an Allow statement grants more than named actions: ``*``, ``service:*``, or ``NotAction``."""
-    if str(stmt.get("Effect", "")) != "Allow":
+def _is_lambda(service: str) -> bool:
+    return service.startswith(("lambda.", "edgelambda."))
+
+
+def trusts_lambda(role: Resource) -> bool | Unknown:
+    """Whether a role's trust policy lets Lambda assume it."""
+    services, unknown = _trusted_services(role)
+    if any(_is_lambda(s) for s in services):
+        return True
+    return unknown if unknown is not None else False
+
+
+# Services whose execution roles act on the application's data with the permissions they are given
+# (SEC025): Step Functions, API Gateway (AWS integrations, CloudWatch logging), EventBridge rules and
+# Scheduler targets, EventBridge Pipes.
+EXECUTION_SERVICES = {"states": "Step Functions", "apigateway": "API Gateway", "events": "EventBridge",
+                      "scheduler": "EventBridge Scheduler", "pipes": "EventBridge Pipes"}
+
+
+@fact("service_role", types=["AWS::IAM::Role"])
+def service_role(resource: Resource, inventory: Sequence[Resource]) -> list[str] | Unknown:
+    """The serverless services other than Lambda that may assume the role (names as in
+    ``EXECUTION_SERVICES``); empty for a Lambda execution role, which SEC013 judges."""
+    services, unknown = _trusted_services(resource)
+    if any(_is_lambda(s) for s in services):
         return []
+    out: list[str] = []
+    for service in services:
+        name = EXECUTION_SERVICES.get(service.split(".", 1)[0])
+        if name and name not in out:
+            out.append(name)
+    # An undecided principal could be Lambda's, and then the role is SEC013's: undecided.
+    return unknown if unknown is not None else out
+
+
+# Actions that hand over other identities, keys or secrets: granted on every resource ("*") they let
+# a compromised function or workflow become any role, decrypt anything or read every secret.
+SENSITIVE_ACTIONS = ("iam:PassRole", "sts:AssumeRole", "kms:Decrypt", "secretsmanager:GetSecretValue")
+
+
+def _matches(pattern: Any, action: str) -> bool:
+    return isinstance(pattern, str) and fnmatch.fnmatchcase(action.lower(), pattern.lower())
+
+
+def _broad_actions(stmt: dict[str, Any]) -> tuple[list[str], Unknown | None]:
+    """Why an Allow statement grants more than named actions: ``*``, ``service:*``, ``NotAction``,
+    ``NotResource``, or a sensitive action (``iam:PassRole`` ...) on every resource; and the Unknown that
+    kept part of the statement from being judged (an action, or the resource of a sensitive action)."""
+    if str(stmt.get("Effect", "")) != "Allow":
+        return [], None
     if "NotAction" in stmt:
-        return ["NotAction"]
-    out = []
-    for action in _as_list(stmt.get("Action")):
-        if isinstance(action, str) and (action == "*" or action.endswith(":*")):
+        return ["NotAction"], None
+    out: list[str] = []
+    unknown: Unknown | None = None
+    raw_actions = stmt.get("Action")
+    actions = [raw_actions] if isinstance(raw_actions, Unknown) else _as_list(raw_actions)
+    for action in actions:
+        if isinstance(action, Unknown):
+            unknown = unknown or action
+        elif isinstance(action, str) and (action == "*" or action.endswith(":*")):
             out.append(action)
-    return out
+    if "NotResource" in stmt:
+        out.append("NotResource")
+        return out, unknown
+    raw_resources = stmt.get("Resource")
+    resources = [raw_resources] if isinstance(raw_resources, Unknown) else _as_list(raw_resources)
+    for sensitive in SENSITIVE_ACTIONS:
+        service = sensitive.split(":", 1)[0]
+        # A wildcard that already reads as broad (``*``, ``kms:*``) is reported once, as itself.
+        if not any(isinstance(a, str) and _matches(a, sensitive) and a not in ("*", "*:*")
+                   and a.lower() != f"{service}:*" for a in actions):
+            continue
+        if "*" in resources:
+            out.append(f"{sensitive} on *")
+        else:
+            unknown = unknown or next((r for r in resources if isinstance(r, Unknown)), None)
+    return out, unknown
+
+
+def _broad_managed(name: str) -> bool:
+    """AWS managed policies that grant whole services or more: administrator and power-user access,
+    ``*FullAccess`` and ``*ReadWrite`` (``SecretsManagerReadWrite``)."""
+    return name in _ADMIN_LIKE or name.startswith("AdministratorAccess") or name.endswith(("FullAccess", "ReadWrite"))
 
 
 @fact("broad_permissions", types=["AWS::IAM::Role"])
 def broad_permissions(resource: Resource, inventory: Sequence[Resource]) -> list[str] | Unknown:
-    """What makes a role's permissions broad: wildcard actions (``*``, ``service:*``), ``NotAction`` in an
-    Allow, or an AWS managed ``AdministratorAccess``/``PowerUserAccess``/``*FullAccess`` policy.
-    Reads the role's inline policies, the template's policies attached to it and its managed ARNs."""
+    """What makes a role's permissions broad: wildcard actions (``*``, ``service:*``), ``NotAction`` or
+    ``NotResource`` in an Allow, a sensitive action (``iam:PassRole``, ``sts:AssumeRole``, ``kms:Decrypt``,
+    ``secretsmanager:GetSecretValue``) on ``*``, or an AWS managed administrator, power-user,
+    ``*FullAccess`` or ``*ReadWrite`` policy. Reads the role's inline policies, the template's policies
+    attached to it and its managed ARNs."""
     props = resource.properties if isinstance(resource.properties, dict) else {}
     documents: list[tuple[str, Any]] = []
     inline = props.get("Policies")
@@ -315,27 +406,29 @@ def broad_permissions(resource: Resource, inventory: Sequence[Resource]) -> list
         if isinstance(pol, dict) and pol.get("type") in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             documents.append((str(pol.get("id")), (pol.get("Properties") or {}).get("PolicyDocument")))
     found: list[str] = []
+    unknown: Unknown | None = None
     for name, raw in documents:
         if isinstance(raw, Unknown):
-            return raw
+            unknown = unknown or raw
+            continue
         doc = _document(raw)
-        for label, stmt in _statements(doc or {}):
-            for action in _broad_actions(stmt):
-                if isinstance(stmt.get("Action"), Unknown):
-                    return stmt["Action"]
+        for _label, stmt in _statements(doc or {}):
+            broad, undecided = _broad_actions(stmt)
+            unknown = unknown or undecided
+            for action in broad:
                 entry = f"{action} ({name})"
                 if entry not in found:
                     found.append(entry)
     arns = props.get("ManagedPolicyArns")
-    if isinstance(arns, Unknown):
-        return arns
-    for arn in _as_list(arns):
+    for arn in [arns] if isinstance(arns, Unknown) else _as_list(arns):
         if isinstance(arn, Unknown):
-            return arn
+            unknown = unknown or arn
+            continue
         policy = managed_policy_name(arn)
-        if policy and (policy in _ADMIN_LIKE or policy.endswith("FullAccess")) and policy not in found:
+        if policy and _broad_managed(policy) and policy not in found:
             found.append(policy)
-    return found
+    # A definite finding wins; otherwise what could not be read leaves the answer undecided.
+    return found if found or unknown is None else unknown
 
 
 @fact("lambda_role", types=["AWS::IAM::Role"])

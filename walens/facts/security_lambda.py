@@ -10,6 +10,7 @@ import functools
 import os
 import re
 from collections.abc import Iterable, Sequence
+from importlib import resources
 from typing import Any
 
 from walens.facts import fact, of_type, shared
@@ -250,6 +251,43 @@ def secret_parameters(resource: Resource, inventory: Sequence[Resource]) -> list
     return sorted(found)
 
 
+def _dynamic_secret_references(node: Any) -> bool:
+    """Whether an authored value holds a ``{{resolve:secretsmanager:...}}`` dynamic reference."""
+    if isinstance(node, str):
+        return "{{resolve:secretsmanager:" in node
+    if isinstance(node, dict):
+        return any(_dynamic_secret_references(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_dynamic_secret_references(v) for v in node)
+    return False
+
+
+@fact("deploy_time_secrets", types=[FUNCTION])
+def deploy_time_secrets(resource: Resource, inventory: Sequence[Resource]) -> list[str] | Unknown:
+    """Environment variables that receive a secret's value when the stack deploys: a ``NoEcho`` parameter
+    or a Secrets Manager dynamic reference (``VAR (NoEcho parameter P)``, ``VAR (Secrets Manager dynamic
+    reference)``). Names only: values are never read into the result."""
+    variables = _variables(resource)
+    if isinstance(variables, Unknown):
+        return variables
+    if not variables:
+        return []
+    data = authored_template(resource)
+    if data is None:
+        return Unknown("the template's parameters could not be read again")
+    parameters = data.get("Parameters")
+    parameters = parameters if isinstance(parameters, dict) else {}
+    found: list[str] = []
+    for var, value in _authored_variables(data, resource.origin or resource.id).items():
+        for param in _referenced_parameters(value, parameters):
+            entry = f"{var} (NoEcho parameter {param})"
+            if _no_echo(parameters.get(param)) and entry not in found:
+                found.append(entry)
+        if _dynamic_secret_references(value):
+            found.append(f"{var} (Secrets Manager dynamic reference)")
+    return sorted(found)
+
+
 # -- VPC -------------------------------------------------------------------------------------------
 
 _GUARDRAIL_TYPES = frozenset({"AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::Role",
@@ -317,43 +355,102 @@ def vpc_only_targets(resource: Resource, inventory: Sequence[Resource]) -> list[
     return sorted(out)
 
 
-def _open_rule(rule: Any) -> bool:
-    if not isinstance(rule, dict):
-        return False
-    protocol = str(rule.get("IpProtocol", ""))
-    return protocol in ("-1", "all") and (rule.get("CidrIp") == "0.0.0.0/0" or rule.get("CidrIpv6") == "::/0")
+_ANYWHERE = ("0.0.0.0/0", "::/0")
 
 
-@fact("open_egress_security_groups", types=[FUNCTION])
-def open_egress_security_groups(resource: Resource, inventory: Sequence[Resource]) -> dict[str, Any]:
-    """The function's security groups defined in the template (``judged``) and those of them that allow
-    all traffic to anywhere (``open``): an explicit all-protocol rule to 0.0.0.0/0 or ::/0, or no egress
-    rule at all (EC2 then adds allow-all)."""
+def _to_anywhere(rule: dict[str, Any]) -> bool:
+    return rule.get("CidrIp") in _ANYWHERE or rule.get("CidrIpv6") in _ANYWHERE
+
+
+def _port(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _all_ports(rule: dict[str, Any]) -> bool:
+    """Whether a rule covers every port of its protocol: protocol -1, or no range / 0-65535 / -1."""
+    protocol = str(rule.get("IpProtocol", "")).lower()
+    if protocol in ("-1", "all"):
+        return True
+    low, high = _port(rule.get("FromPort")), _port(rule.get("ToPort"))
+    if protocol in ("tcp", "udp", "6", "17"):
+        return (low is None or low <= 0) and (high is None or high in (-1, 65535))
+    return low in (None, -1) and high in (None, -1)  # ICMP and other protocols: -1 means every type
+
+
+def _open_egress(rule: Any) -> bool:
+    return isinstance(rule, dict) and _to_anywhere(rule) and _all_ports(rule)
+
+
+def _open_ingress(rule: Any) -> bool:
+    return isinstance(rule, dict) and _to_anywhere(rule)
+
+
+def _function_groups(resource: Resource, inventory: Sequence[Resource],
+                     direction: str) -> tuple[list[tuple[Resource, list[Any] | Unknown]], Unknown | None]:
+    """The function's security groups defined in the template, each with its rules in ``direction``
+    (``Egress`` or ``Ingress``: the group's own and those of ``AWS::EC2::SecurityGroup<direction>``
+    resources); or the Unknown that hides which groups the function uses."""
     config = _props(resource).get("VpcConfig")
     groups = config.get("SecurityGroupIds") if isinstance(config, dict) else None
     if isinstance(config, Unknown) or isinstance(groups, Unknown):
         unknown = config if isinstance(config, Unknown) else groups
         if _NO_DEFAULT.match(unknown.reason):  # type: ignore[union-attr]
-            return {"judged": [], "open": []}  # a parameter never names a security group of this template
-        return {"judged": unknown, "open": unknown}
+            return [], None  # a parameter never names a security group of this template
+        return [], unknown
     by_id = {r.id: r for r in of_type(inventory, "AWS::EC2::SecurityGroup")}
-    egress_resources: dict[str, list[dict[str, Any]]] = {}
-    for r in of_type(inventory, "AWS::EC2::SecurityGroupEgress"):
+    extra: dict[str, list[dict[str, Any]]] = {}
+    for r in of_type(inventory, f"AWS::EC2::SecurityGroup{direction}"):
         m = _PLACEHOLDER.search(str(_props(r).get("GroupId", "")))
         if m:
-            egress_resources.setdefault(m.group(2), []).append(_props(r))
-    judged, open_groups = [], []
+            extra.setdefault(m.group(2), []).append(_props(r))
+    out: list[tuple[Resource, list[Any] | Unknown]] = []
     for value in groups if isinstance(groups, list) else []:
         m = _PLACEHOLDER.fullmatch(value) if isinstance(value, str) else None
         group = by_id.get(m.group(2)) if m else None
         if group is None:
             continue
+        rules = _props(group).get(f"SecurityGroup{direction}")
+        if isinstance(rules, Unknown):
+            out.append((group, rules))
+            continue
+        out.append((group, (rules if isinstance(rules, list) else []) + extra.get(group.id, [])))
+    return out, None
+
+
+@fact("open_egress_security_groups", types=[FUNCTION])
+def open_egress_security_groups(resource: Resource, inventory: Sequence[Resource]) -> dict[str, Any]:
+    """The function's security groups defined in the template (``judged``) and those of them that allow
+    all traffic to anywhere (``open``): a rule to 0.0.0.0/0 or ::/0 on every port (protocol -1, or TCP or
+    UDP over 0-65535), or no egress rule at all (EC2 then adds allow-all)."""
+    groups, unknown = _function_groups(resource, inventory, "Egress")
+    if unknown is not None:
+        return {"judged": unknown, "open": unknown}
+    judged, open_groups = [], []
+    for group, rules in groups:
         judged.append(group.id)
-        rules = _props(group).get("SecurityGroupEgress")
         if isinstance(rules, Unknown):
             return {"judged": judged, "open": rules}
-        rules = (rules if isinstance(rules, list) else []) + egress_resources.get(group.id, [])
-        if not rules or any(_open_rule(rule) for rule in rules):
+        if not rules or any(_open_egress(rule) for rule in rules):
+            open_groups.append(group.id)
+    return {"judged": judged, "open": open_groups}
+
+
+@fact("open_ingress_security_groups", types=[FUNCTION])
+def open_ingress_security_groups(resource: Resource, inventory: Sequence[Resource]) -> dict[str, Any]:
+    """The function's security groups defined in the template (``judged``) and those of them that accept
+    inbound traffic from anywhere (``open``: a rule from 0.0.0.0/0 or ::/0, whatever its ports)."""
+    groups, unknown = _function_groups(resource, inventory, "Ingress")
+    if unknown is not None:
+        return {"judged": unknown, "open": unknown}
+    judged, open_groups = [], []
+    for group, rules in groups:
+        judged.append(group.id)
+        if isinstance(rules, Unknown):
+            return {"judged": judged, "open": rules}
+        if any(_open_ingress(rule) for rule in rules):
             open_groups.append(group.id)
     return {"judged": judged, "open": open_groups}
 
@@ -383,12 +480,31 @@ def permission_exposure(resource: Resource, inventory: Sequence[Resource]) -> di
 
 
 _SEGMENT = r"(?:\{\{[^}]*\}\}|[^:{])*"  # one ARN segment, pseudo-parameter placeholders included
-_LAYER_ARN = re.compile(rf"^arn:{_SEGMENT}:lambda:{_SEGMENT}:({_SEGMENT}):layer:")
+_LAYER_ARN = re.compile(rf"^arn:{_SEGMENT}:lambda:{_SEGMENT}:({_SEGMENT}):layer:({_SEGMENT})")
+
+
+@functools.cache
+def aws_layer_publishers() -> dict[str, tuple[str, ...]]:
+    """AWS-owned layer publisher accounts → the layer name prefixes they publish (``walens/data/``)."""
+    import yaml  # data file, read once
+
+    text = resources.files("walens").joinpath("data", "aws_layer_publishers.yaml").read_text(encoding="utf-8")
+    out: dict[str, tuple[str, ...]] = {}
+    for row in yaml.safe_load(text)["publishers"]:
+        for account in row["accounts"]:
+            out[str(account)] = out.get(str(account), ()) + tuple(str(p) for p in row["layers"])
+    return out
+
+
+def is_aws_layer(account: str, name: str) -> bool:
+    """Whether a layer is one of AWS's own public layers (Powertools, Lambda Insights, ADOT, ...)."""
+    return any(name.startswith(prefix) for prefix in aws_layer_publishers().get(account, ()))
 
 
 @fact("external_layers", types=[FUNCTION])
 def external_layers(resource: Resource, inventory: Sequence[Resource]) -> dict[str, Any] | Unknown:
-    """The accounts the function's layers come from, other than its own (``{account: [layer ARNs]}``)."""
+    """The accounts the function's layers come from, other than its own and AWS's own public layers
+    (``{account: [layer ARNs]}``)."""
     layers = _props(resource).get("Layers")
     if isinstance(layers, Unknown):
         return layers
@@ -400,7 +516,7 @@ def external_layers(resource: Resource, inventory: Sequence[Resource]) -> dict[s
         if m is None:
             continue  # a layer of this template ({{ref:...}}) or not an ARN
         account = m.group(1)
-        if account in ("{{AWS::AccountId}}", ""):
+        if account in ("{{AWS::AccountId}}", "") or is_aws_layer(account, m.group(2)):
             continue
         out.setdefault(account, []).append(layer)
     return out

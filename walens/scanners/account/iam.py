@@ -2,7 +2,8 @@
 
 One paginated ``GetAccountAuthorizationDetails`` sweep (roles and local managed policies, each with its
 documents) instead of a call per role and per policy. What is kept: the roles something scanned runs as
-(a function's ``Role``, a state machine's ``RoleArn``) with their policies, plus any role or policy that
+(a function's ``Role``, a state machine's ``RoleArn``, an EventBridge rule's or target's ``RoleArn``, an API
+Gateway integration's ``Credentials``) with their policies, plus any role or policy that
 mentions Lambda's VPC condition keys (a guardrail, however it is attached). AWS managed policies are
 named in ``ManagedPolicyArns`` but their documents are not read.
 """
@@ -81,6 +82,21 @@ def _mentions_vpc_keys(resource: Resource) -> bool:
     return any(_VPC_KEYS.search(json.dumps(d, default=str)) for d in documents if d is not None)
 
 
+def _roles_of_targets(r: Resource) -> list[str]:
+    """Roles an EventBridge rule (and its targets) or an API Gateway integration runs as (SEC025)."""
+    props = r.properties if isinstance(r.properties, dict) else {}
+    if r.type == "AWS::Events::Rule":
+        targets = props.get("Targets")
+        values = [props.get("RoleArn")] + [t.get("RoleArn") for t in targets if isinstance(t, dict)] \
+            if isinstance(targets, list) else [props.get("RoleArn")]
+    elif r.type == "AWS::ApiGateway::Method":
+        integration = props.get("Integration")
+        values = [integration.get("Credentials")] if isinstance(integration, dict) else []
+    else:
+        return []
+    return [v for v in values if isinstance(v, str) and v.startswith("arn:")]
+
+
 def finalize(resources: Sequence[Resource]) -> list[Resource]:
     """Drop the roles and policies nothing scanned uses and that carry no Lambda VPC guardrail."""
     used: set[str] = set()
@@ -89,6 +105,7 @@ def finalize(resources: Sequence[Resource]) -> list[Resource]:
         value = r.properties.get(prop) if prop else None
         if isinstance(value, str):
             used.add(value)
+        used.update(_roles_of_targets(r))
     kept_roles = {r.id for r in resources if r.type == ROLE and (r.arn in used or _mentions_vpc_keys(r))}
     kept_role_names = {r.name for r in resources if r.id in kept_roles}
     out = []
