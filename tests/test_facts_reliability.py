@@ -64,6 +64,21 @@ def test_esm_source_kind(tmp_path: Path) -> None:
     assert isinstance(res["Imported"].facts["esm_source_kind"], Unknown)
 
 
+def test_esm_source_kind_from_the_sam_event_type(tmp_path: Path) -> None:
+    """A SAM event names its source even when the ARN is a parameter without a default."""
+    events = {
+        "Msk": {"Type": "MSK", "Properties": {"Stream": {"Ref": "Arn"}, "Topics": ["t"],
+                                              "StartingPosition": "LATEST"}},
+        "Kinesis": {"Type": "Kinesis", "Properties": {"Stream": {"Ref": "Arn"}, "StartingPosition": "LATEST"}},
+        "Queue": {"Type": "SQS", "Properties": {"Queue": {"Ref": "Arn"}}},
+        "Mq": {"Type": "MQ", "Properties": {"Broker": {"Ref": "Arn"}, "Queues": ["q"],
+                                            "SourceAccessConfigurations": [{"Type": "BASIC_AUTH", "URI": "x"}]}},
+    }
+    res = _resources(tmp_path, {"Fn": _fn(Events=events)}, params={"Arn": {"Type": "String"}})
+    kinds = {name: res[f"Fn{name}"].facts["esm_source_kind"] for name in events}
+    assert kinds == {"Msk": "kafka", "Kinesis": "kinesis", "Queue": "sqs", "Mq": "mq"}
+
+
 def test_sqs_visibility(tmp_path: Path) -> None:
     res = _resources(tmp_path, {
         "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": "100"}},

@@ -37,6 +37,8 @@ _PLACEHOLDER = re.compile(r"\{\{(?:ref|getatt):([^.}]+)")
 _FUNCTION_ARN = re.compile(r":function:([^:]+)")
 _ARN_SERVICE = re.compile(r"^arn:(?:\{\{[^}]*\}\}|[^:]*):([^:]+):")  # the partition may be {{AWS::Partition}}
 
+_SOURCE_KIND = "WalensSourceKind"  # set by the SAM expansion (scanners/sam_function.SOURCE_KIND)
+
 NONSCALABLE = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::ElastiCache::CacheCluster",
                "AWS::ElastiCache::ReplicationGroup")
 
@@ -100,6 +102,9 @@ def _by_id(inventory: Sequence[Resource]) -> dict[str, Resource]:
 @fact("esm_source_kind", types=[ESM])
 def esm_source_kind(resource: Resource, inventory: Sequence[Resource]) -> str | Unknown | None:
     """sqs | kinesis | dynamodb | kafka | mq | docdb for an event source mapping; None when unrecognised."""
+    declared = resource.metadata.get(_SOURCE_KIND) if isinstance(resource.metadata, dict) else None
+    if isinstance(declared, str):  # the SAM event type (MSK, SelfManagedKafka, SQS...) said it
+        return declared
     source = resource.related.get("source")
     if isinstance(source, dict) and source.get("type") in _SOURCE_KINDS:
         return _SOURCE_KINDS[source["type"]]

@@ -11,6 +11,9 @@ from walens.scanners.sam import (
 )
 
 ESM_EVENTS = frozenset({"SQS", "Kinesis", "DynamoDB", "MSK", "MQ", "SelfManagedKafka", "DocumentDB"})
+SOURCE_KIND = "WalensSourceKind"  # Metadata key of a SAM-derived event source mapping: its event type's source
+_EVENT_SOURCE_KINDS = {"SQS": "sqs", "Kinesis": "kinesis", "DynamoDB": "dynamodb", "MSK": "kafka", "MQ": "mq",
+                       "SelfManagedKafka": "kafka", "DocumentDB": "docdb"}
 ESM_PASS = (
     "StartingPosition", "StartingPositionTimestamp", "BatchSize", "Enabled",
     "MaximumBatchingWindowInSeconds", "MaximumRetryAttempts", "BisectBatchOnFunctionError",
@@ -297,7 +300,8 @@ def _esm(exp: Expansion, src: Source, lid: str, kind: str, ev: Mapping[str, Any]
     if kind == "DocumentDB":
         esm["DocumentDBEventSourceConfig"] = {
             k: ev[k] for k in ("DatabaseName", "CollectionName", "FullDocument") if ev.get(k) is not None}
-    exp.add(lid, "AWS::Lambda::EventSourceMapping", esm, src)
+    # The SAM event type names the source even when its ARN is a parameter or an import (facts.esm_source_kind).
+    exp.add(lid, "AWS::Lambda::EventSourceMapping", esm, src, {SOURCE_KIND: _EVENT_SOURCE_KINDS[kind]})
 
 
 def _rule_target(exp: Expansion, src: Source, lid: str, event_name: str, ev: Mapping[str, Any],
