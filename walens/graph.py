@@ -263,6 +263,40 @@ def _link_async_invokers(idx: _Index, views: dict[str, dict[str, Any]]) -> None:
         fn = _function(idx, target.get("Arn")) if isinstance(target, dict) else None
         if fn is not None:
             _append(fn, "async_invokers", {"service": "scheduler", "id": schedule.id})
+    _link_async_api_methods(idx)
+
+
+_INVOCATION_TYPE = "integration.request.header.X-Amz-Invocation-Type"
+_LAMBDA_URI = re.compile(r":lambda:path/[^/]+/functions/(.+)/invocations$")
+
+
+def lambda_integration(method_props: Any) -> tuple[str, bool] | None:
+    """(the function reference inside the Lambda integration URI, whether API Gateway invokes it
+    asynchronously) of an ``AWS::ApiGateway::Method``; None when it does not integrate a function.
+
+    A non-proxy integration that maps the header ``X-Amz-Invocation-Type`` to ``'Event'`` makes Lambda
+    queue the request and API Gateway answer at once
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-integration-async.html).
+    """
+    integration = method_props.get("Integration") if isinstance(method_props, dict) else None
+    uri = integration.get("Uri") if isinstance(integration, dict) else None
+    m = _LAMBDA_URI.search(uri) if isinstance(uri, str) else None
+    if m is None:
+        return None
+    params = integration.get("RequestParameters")
+    value = params.get(_INVOCATION_TYPE) if isinstance(params, dict) else None
+    return m.group(1), isinstance(value, str) and value.strip("'\"") == "Event"
+
+
+def _link_async_api_methods(idx: _Index) -> None:
+    for method in idx.of_type("AWS::ApiGateway::Method"):
+        target = lambda_integration(_props(method))
+        if target is None or not target[1]:
+            continue
+        fn = _function(idx, target[0])
+        if fn is not None:
+            api = idx.find(_props(method).get("RestApiId"), REST_API)
+            _append(fn, "async_invokers", {"service": "apigateway", "id": api.id if api is not None else method.id})
 
 
 def _invoker_id(idx: _Index, source_arn: Any) -> str | None:

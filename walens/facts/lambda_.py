@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from walens.facts import fact, of_type, shared
+from walens.graph import lambda_integration
 from walens.model import Resource, Unknown
 
 FUNCTION = "AWS::Lambda::Function"
+_PLACEHOLDER = re.compile(r"\{\{(?:ref|getatt):([^.}]+)")
 
 
 def _role_key(fn: Resource) -> str | None:
@@ -47,6 +50,23 @@ def invoked_async(resource: Resource, inventory: Sequence[Resource]) -> bool:
     """Whether something invokes the function asynchronously (async invokers or an EventInvokeConfig)."""
     related: dict[str, Any] = resource.related
     return bool(related.get("async_invokers")) or related.get("event_invoke_config") is not None
+
+
+@fact("async_sources", types=[FUNCTION])
+def async_sources(resource: Resource, inventory: Sequence[Resource]) -> list[str]:
+    """Who invokes the function asynchronously, once each: ``"<service> <invoker>"`` sorted.
+
+    A permission that names no source (no SourceArn) stands for its service only when nothing else of
+    that service is known, so an SNS topic's subscription and its permission are one source.
+    """
+    invokers = [i for i in resource.related.get("async_invokers") or [] if isinstance(i, dict)]
+    permissions = {p.get("id") for p in resource.related.get("permissions") or [] if isinstance(p, dict)}
+    named = {i.get("service") for i in invokers if i.get("id") not in permissions}
+    out = {f"{i.get('service')} {i.get('id')}" for i in invokers
+           if i.get("id") not in permissions or i.get("service") not in named}
+    if not out and resource.related.get("event_invoke_config") is not None:
+        out.add("EventInvokeConfig")
+    return sorted(out)
 
 
 _RUNTIME_FAMILIES = ("nodejs", "python", "java", "dotnet", "ruby", "provided", "go")
@@ -98,6 +118,27 @@ def published_versions(resource: Resource, inventory: Sequence[Resource]) -> boo
                for r in of_type(inventory, "AWS::Lambda::Version"))
 
 
+def _api_integrations(inventory: Sequence[Resource]) -> dict[str, set[bool]]:
+    """Function reference (logical id or name) -> whether each REST method integrating it is asynchronous."""
+    out: dict[str, set[bool]] = {}
+    for method in of_type(inventory, "AWS::ApiGateway::Method"):
+        target = lambda_integration(method.properties)
+        if target is None:
+            continue
+        ref, is_async = target
+        m = _PLACEHOLDER.match(ref)
+        key = m.group(1) if m else ref.rsplit(":function:", 1)[-1].split(":", 1)[0]
+        out.setdefault(key, set()).add(is_async)
+    return out
+
+
+def _only_async_api(fn: Resource, inventory: Sequence[Resource]) -> bool:
+    """Every REST method that integrates the function invokes it asynchronously (X-Amz-Invocation-Type 'Event')."""
+    index = shared(inventory, "lambda_api_integrations", _api_integrations)
+    flags = index.get(fn.id, set()) | (index.get(fn.name, set()) if isinstance(fn.name, str) else set())
+    return flags == {True}
+
+
 @fact("sync_invokers", types=[FUNCTION])
 def sync_invokers(resource: Resource, inventory: Sequence[Resource]) -> list[str]:
     """Services the template lets invoke the function synchronously and wait: ``apigateway``, ``url``, ``elb``."""
@@ -105,7 +146,7 @@ def sync_invokers(resource: Resource, inventory: Sequence[Resource]) -> list[str
     for perm in resource.related.get("permissions") or []:
         props = perm.get("Properties") if isinstance(perm, dict) else None
         principal = props.get("Principal") if isinstance(props, dict) else None
-        if isinstance(principal, str) and principal.startswith("apigateway."):
+        if isinstance(principal, str) and principal.startswith("apigateway.") and not _only_async_api(resource, inventory):
             out.add("apigateway")
         elif isinstance(principal, str) and principal.startswith("elasticloadbalancing."):
             out.add("elb")

@@ -193,6 +193,8 @@ def _integration(operation: Mapping[str, Any]) -> dict[str, Any] | None:
         integration["Uri"] = raw["uri"]
     if raw.get("httpMethod") is not None:
         integration["IntegrationHttpMethod"] = raw["httpMethod"]
+    if raw.get("requestParameters") is not None:  # X-Amz-Invocation-Type 'Event': an asynchronous call
+        integration["RequestParameters"] = raw["requestParameters"]
     return integration
 
 
