@@ -153,3 +153,53 @@ def sync_invokers(resource: Resource, inventory: Sequence[Resource]) -> list[str
     if resource.related.get("url") is not None:
         out.add("url")
     return sorted(out)
+
+
+_REST_API = "AWS::ApiGateway::RestApi"
+_V2_API = "AWS::ApiGatewayV2::Api"
+
+
+@fact("api_invoker_kind", types=[FUNCTION])
+def api_invoker_kind(resource: Resource, inventory: Sequence[Resource]) -> str | Unknown | None:
+    """``rest`` or ``http``: which kind of API Gateway API waits for the function (REST and WebSocket
+    integrations time out at 29 s, HTTP API ones at 30 s); None when no API invokes it synchronously.
+
+    A permission whose SourceArn names no API of the template leaves the kind open; that matters only for
+    a Timeout above 29 s and at most 30 s, which is then an Unknown, otherwise ``rest``.
+    """
+    if "apigateway" not in sync_invokers(resource, inventory):
+        return None
+    by_id = shared(inventory, "by_id", lambda inv: {r.id: r for r in inv})
+    kinds: set[str] = set()
+    undetermined = False
+    for perm in resource.related.get("permissions") or []:
+        props = perm.get("Properties") if isinstance(perm, dict) else None
+        principal = props.get("Principal") if isinstance(props, dict) else None
+        if not (isinstance(principal, str) and principal.startswith("apigateway.")):
+            continue
+        source = props.get("SourceArn")
+        apis = [by_id[m.group(1)] for m in _PLACEHOLDER.finditer(source) if m.group(1) in by_id] \
+            if isinstance(source, str) else []
+        apis = [a for a in apis if a.type in (_REST_API, _V2_API)]
+        if not apis:
+            undetermined = True
+        for api in apis:
+            http = api.type == _V2_API and str(api.properties.get("ProtocolType", "")).upper() == "HTTP"
+            kinds.add("http" if http else "rest")
+    index = shared(inventory, "lambda_api_integrations", _api_integrations)
+    if False in index.get(resource.id, set()):
+        kinds.add("rest")
+    if "rest" in kinds:
+        return "rest"
+    if kinds and not undetermined:
+        return "http"
+    timeout = resource.properties.get("Timeout") if isinstance(resource.properties, dict) else None
+    if isinstance(timeout, Unknown):
+        return timeout
+    if isinstance(timeout, (int, float, str)) and not isinstance(timeout, bool):
+        try:
+            if 29 < float(timeout) <= 30:
+                return Unknown("whether a REST (29 s) or an HTTP API (30 s) invokes the function is not in the template")
+        except ValueError:
+            pass
+    return "rest"
