@@ -474,3 +474,22 @@ def test_expansion_imports_no_heavy_dependencies() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).parents[1])
     assert out.stdout.strip() == "[]"
+
+
+def test_inline_topic_subscriptions_become_subscriptions() -> None:
+    """SNS creates a subscription for each entry of a topic's inline Subscription list (REL017, COST013 read them)."""
+    from walens.scanners.sam import expand
+
+    out = expand({"Resources": {
+        "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"Subscription": [
+            {"Protocol": "lambda", "Endpoint": {"Fn::GetAtt": ["Fn", "Arn"]}},
+            {"Protocol": "email", "Endpoint": "ops@example.com"}]}},
+        "Other": {"Type": "AWS::SNS::Topic", "Properties": {"Subscription": {"Ref": "Imported"}}},
+    }})
+    subs = [(r.logical_id, r.properties, r.origin) for r in out if r.type == "AWS::SNS::Subscription"]
+    assert subs == [
+        ("TopicSubscription1", {"TopicArn": {"Ref": "Topic"}, "Protocol": "lambda",
+                                "Endpoint": {"Fn::GetAtt": ["Fn", "Arn"]}}, "Topic"),
+        ("TopicSubscription2", {"TopicArn": {"Ref": "Topic"}, "Protocol": "email", "Endpoint": "ops@example.com"},
+         "Topic"),
+    ]

@@ -317,6 +317,8 @@ def expand(data: Mapping[str, Any]) -> list[CfnResource]:
                 properties=dict(props) if isinstance(props, Mapping) else {},
                 origin=str(logical_id), origin_type=rtype, line=line, col=col, metadata=metadata,
                 condition=condition))
+            if rtype == "AWS::SNS::Topic" and isinstance(props, Mapping):
+                _inline_subscriptions(exp, src, props.get("Subscription"))
             continue
         props = resource_properties(exp, src.logical_id, resource, line)
         if rtype in ("AWS::Serverless::Api", "AWS::Serverless::HttpApi"):
@@ -342,6 +344,24 @@ def expand(data: Mapping[str, Any]) -> list[CfnResource]:
     sam_api.expand_implicit_apis(exp)
     _apply_s3_notifications(exp)
     return exp.out
+
+
+def _inline_subscriptions(exp: Expansion, src: Source, subscriptions: Any) -> None:
+    """A topic's inline ``Subscription`` list as the ``AWS::SNS::Subscription`` resources SNS creates.
+
+    Rules about subscriptions (REL017, COST013) judge them too: an inline subscription cannot carry a
+    RedrivePolicy or a FilterPolicy, so rules see exactly what it is.
+    """
+    if not isinstance(subscriptions, list):
+        return
+    for n, item in enumerate(subscriptions, start=1):
+        if not isinstance(item, Mapping) or is_intrinsic(item):
+            continue
+        lid = f"{src.logical_id}Subscription{n}"
+        while lid in exp.taken or lid in exp.resources:
+            lid += "X"
+        props = {"TopicArn": {"Ref": src.logical_id}, "Protocol": item.get("Protocol"), "Endpoint": item.get("Endpoint")}
+        exp.add(lid, "AWS::SNS::Subscription", props, src)
 
 
 def _apply_s3_notifications(exp: Expansion) -> None:
