@@ -493,3 +493,21 @@ def test_inline_topic_subscriptions_become_subscriptions() -> None:
         ("TopicSubscription2", {"TopicArn": {"Ref": "Topic"}, "Protocol": "email", "Endpoint": "ops@example.com"},
          "Topic"),
     ]
+
+
+def test_deployment_with_stage_name_creates_its_stage() -> None:
+    """StageDescription's stage-wide settings become the /* * method settings of the stage it creates."""
+    from walens.scanners.sam import expand
+
+    out = expand({"Resources": {
+        "Deploy": {"Type": "AWS::ApiGateway::Deployment", "Properties": {
+            "RestApiId": {"Ref": "Api"}, "StageName": "prod", "StageDescription": {
+                "TracingEnabled": True, "ThrottlingRateLimit": 10, "LoggingLevel": "ERROR",
+                "MethodSettings": [{"ResourcePath": "/a", "HttpMethod": "GET", "CachingEnabled": True}]}}},
+        "Snapshot": {"Type": "AWS::ApiGateway::Deployment", "Properties": {"RestApiId": {"Ref": "Api"}}},
+    }})
+    stages = [(r.logical_id, r.properties, r.origin) for r in out if r.type == "AWS::ApiGateway::Stage"]
+    assert stages == [("DeployStage", {
+        "RestApiId": {"Ref": "Api"}, "StageName": "prod", "DeploymentId": {"Ref": "Deploy"}, "TracingEnabled": True,
+        "MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*", "LoggingLevel": "ERROR", "ThrottlingRateLimit": 10},
+                           {"ResourcePath": "/a", "HttpMethod": "GET", "CachingEnabled": True}]}, "Deploy")]

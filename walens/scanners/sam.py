@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from walens.errors import InputError
-from walens.model import CfnResource
+from walens.model import CfnResource, Unknown
 
 SERVERLESS_PREFIX = "AWS::Serverless::"
 
@@ -319,6 +319,8 @@ def expand(data: Mapping[str, Any]) -> list[CfnResource]:
                 condition=condition))
             if rtype == "AWS::SNS::Topic" and isinstance(props, Mapping):
                 _inline_subscriptions(exp, src, props.get("Subscription"))
+            elif rtype == "AWS::ApiGateway::Deployment" and isinstance(props, Mapping):
+                _deployment_stage(exp, src, props)
             continue
         props = resource_properties(exp, src.logical_id, resource, line)
         if rtype in ("AWS::Serverless::Api", "AWS::Serverless::HttpApi"):
@@ -344,6 +346,47 @@ def expand(data: Mapping[str, Any]) -> list[CfnResource]:
     sam_api.expand_implicit_apis(exp)
     _apply_s3_notifications(exp)
     return exp.out
+
+
+# StageDescription keys that are the stage's own properties, and those that are its stage-wide
+# (/* *) method settings (AWS::ApiGateway::Deployment StageDescription, CloudFormation User Guide).
+_STAGE_KEYS = ("AccessLogSetting", "CacheClusterEnabled", "CacheClusterSize", "CanarySetting",
+               "ClientCertificateId", "Description", "DocumentationVersion", "TracingEnabled", "Variables", "Tags")
+_STAGE_WIDE_SETTINGS = ("LoggingLevel", "MetricsEnabled", "DataTraceEnabled", "ThrottlingBurstLimit",
+                        "ThrottlingRateLimit", "CachingEnabled", "CacheTtlInSeconds", "CacheDataEncrypted")
+
+
+def _deployment_stage(exp: Expansion, src: Source, props: Mapping[str, Any]) -> None:
+    """The ``AWS::ApiGateway::Stage`` a Deployment with ``StageName`` creates, so stage rules judge it.
+
+    ``StageDescription`` holds the stage's settings: its stage-wide ones become the ``/*`` ``*`` entry of
+    MethodSettings, followed by its own MethodSettings.
+    """
+    name = props.get("StageName")
+    if name is None:
+        return
+    stage: dict[str, Any] = {"RestApiId": props.get("RestApiId"), "StageName": name,
+                             "DeploymentId": {"Ref": src.logical_id}}
+    desc = props.get("StageDescription")
+    if isinstance(desc, Mapping) and is_intrinsic(desc):
+        unknown = Unknown("the deployment's StageDescription is an intrinsic function")
+        for key in ("AccessLogSetting", "CacheClusterEnabled", "TracingEnabled", "MethodSettings"):
+            stage[key] = unknown
+    elif isinstance(desc, Mapping):
+        stage.update({key: desc[key] for key in _STAGE_KEYS if desc.get(key) is not None})
+        wide = {key: desc[key] for key in _STAGE_WIDE_SETTINGS if desc.get(key) is not None}
+        settings = desc.get("MethodSettings")
+        entries: list[Any] = [{"ResourcePath": "/*", "HttpMethod": "*", **wide}] if wide else []
+        if isinstance(settings, list):
+            entries.extend(settings)
+        if settings is not None and not isinstance(settings, list):
+            stage["MethodSettings"] = Unknown("the deployment's StageDescription.MethodSettings is not a list")
+        elif entries:
+            stage["MethodSettings"] = entries
+    lid = f"{src.logical_id}Stage"
+    while lid in exp.taken or lid in exp.resources:
+        lid += "X"
+    exp.add(lid, "AWS::ApiGateway::Stage", stage, src)
 
 
 def _inline_subscriptions(exp: Expansion, src: Source, subscriptions: Any) -> None:
