@@ -321,7 +321,7 @@ Resources:
     get = res["InlineMethodAGet"].properties
     assert get["RequestValidatorId"] == {"Ref": "InlineRequestValidatorAll"}
     assert get["Integration"] == {"Type": "AWS_PROXY", "Uri": "arn:x", "IntegrationHttpMethod": "POST"}
-    assert res["External"].metadata == {"WalensMethodsUnknown": "DefinitionUri points to an external OpenAPI file"}
+    assert res["External"].metadata == {"WalensMethodsUnknown": "DefinitionUri points to an OpenAPI file in S3"}
     assert res["External"].properties["BodyS3Location"] == {"Bucket": "bucket", "Key": "openapi.yaml"}
 
 

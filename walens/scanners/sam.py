@@ -127,6 +127,12 @@ class Expansion:
     http_events: dict[str, list[ApiEvent]] = field(default_factory=dict)
     s3_notifications: list[tuple[str, Mapping[str, Any], Any, Source, str]] = field(default_factory=list)
     taken: set[str] = field(default_factory=set)
+    # Local DefinitionUri documents the loader read (scanners/includes.py): content or Unknown.
+    local_files: Mapping[str, Any] = field(default_factory=dict)
+
+    def local_definition(self, uri: Any) -> Any:
+        """The content of a local ``DefinitionUri`` (a mapping or an Unknown), None for an S3 location."""
+        return self.local_files.get(uri) if isinstance(uri, str) else None
 
     def add(self, logical_id: str, type_: str, properties: dict[str, Any], src: Source,
             metadata: dict[str, Any] | None = None) -> CfnResource:
@@ -283,7 +289,9 @@ def expand(data: Mapping[str, Any]) -> list[CfnResource]:
     """Expand a template's top-level mapping (or a loader ``Template``) into CloudFormation resources."""
     from walens.scanners import sam_api, sam_function  # split modules; import here to avoid a cycle
 
+    local_files: Mapping[str, Any] = {}
     if not isinstance(data, Mapping):
+        local_files = getattr(data, "local_files", None) or {}
         data = getattr(data, "data", data)  # a scanners.template.Template
     if not isinstance(data, Mapping):
         raise InputError("SAM template: top level must be a mapping", kind="sam")
@@ -293,7 +301,7 @@ def expand(data: Mapping[str, Any]) -> list[CfnResource]:
     params = data.get("Parameters")
     exp = Expansion(data=data, resources=resources, marks=getattr(resources, "key_marks", {}) or {},
                     parameters=params if isinstance(params, Mapping) else {},
-                    globals=_parse_globals(data))
+                    globals=_parse_globals(data), local_files=local_files)
 
     apis: list[tuple[str, Mapping[str, Any], Source]] = []
     for logical_id, resource in resources.items():

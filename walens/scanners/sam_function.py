@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from walens.model import Unknown
 from walens.scanners.sam import (
     ApiEvent, Expansion, Source, as_list, as_map, id_hash, is_intrinsic, managed_policy_arn, ref_target,
     s3_location, sam_error, tag_list,
@@ -533,7 +534,14 @@ def expand_state_machine(exp: Expansion, src: Source, props: Mapping[str, Any],
         if props.get(name) is not None:
             sm[target] = props[name]
     if props.get("DefinitionUri") is not None:
-        sm["DefinitionS3Location"] = s3_location(props["DefinitionUri"], "Bucket", "Key", "Version")
+        local = exp.local_definition(props["DefinitionUri"])
+        if isinstance(local, str):  # a local file that decodes only after DefinitionSubstitutions
+            sm["DefinitionString"] = local
+        elif local is not None:  # a local file the loader read: its content, or an Unknown naming it
+            sm["Definition"] = local if isinstance(local, (Mapping, Unknown)) else Unknown(
+                f"DefinitionUri {props['DefinitionUri']} is not a state machine definition")
+        else:
+            sm["DefinitionS3Location"] = s3_location(props["DefinitionUri"], "Bucket", "Key", "Version")
     if props.get("Role") is not None:
         sm["RoleArn"] = props["Role"]
     else:
