@@ -382,3 +382,23 @@ def test_api_event_integration_is_asynchronous(tmp_path: Path) -> None:
     assert res["Queued"].facts["sync_invokers"] == []
     assert res["Both"].facts["async_sources"] == ["apigateway Api"]
     assert res["Both"].facts["sync_invokers"] == ["apigateway"]
+
+
+def test_sqs_dead_letter_for(tmp_path: Path) -> None:
+    """Which resources send their failures to a queue: redrive policies (object or JSON text), DeadLetterConfig,
+    OnFailure destinations; a RedriveAllowPolicy marks a dead-letter queue too."""
+    res = _resources(tmp_path, {
+        "Dlq": {"Type": "AWS::SQS::Queue"},
+        "Named": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "named-dlq"}},
+        "Source": {"Type": "AWS::SQS::Queue", "Properties": {"RedrivePolicy": {
+            "deadLetterTargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]}, "maxReceiveCount": 3}}},
+        "Text": {"Type": "AWS::SQS::Queue", "Properties": {
+            "RedrivePolicy": '{"deadLetterTargetArn": "arn:aws:sqs:us-east-1:1:named-dlq", "maxReceiveCount": 3}'}},
+        "Fn": {**CFN_FN, "Properties": {**CFN_FN["Properties"],
+                                        "DeadLetterConfig": {"TargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]}}}},
+        "Allowing": {"Type": "AWS::SQS::Queue", "Properties": {"RedriveAllowPolicy": {"redrivePermission": "allowAll"}}},
+        "Plain": {"Type": "AWS::SQS::Queue"},
+    })
+    got = {q: res[q].facts["sqs_dead_letter_for"] for q in ("Dlq", "Named", "Source", "Allowing", "Plain")}
+    assert got == {"Dlq": ["Fn", "Source"], "Named": ["Text"], "Source": [], "Allowing": ["RedriveAllowPolicy"],
+                   "Plain": []}
