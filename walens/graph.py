@@ -279,7 +279,9 @@ def lambda_integration(method_props: Any) -> tuple[str, bool] | None:
     (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-integration-async.html).
     """
     integration = method_props.get("Integration") if isinstance(method_props, dict) else None
-    uri = integration.get("Uri") if isinstance(integration, dict) else None
+    if not isinstance(integration, dict):
+        return None
+    uri = integration.get("Uri")
     m = _LAMBDA_URI.search(uri) if isinstance(uri, str) else None
     if m is None:
         return None

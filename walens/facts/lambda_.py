@@ -135,7 +135,7 @@ def _api_integrations(inventory: Sequence[Resource]) -> dict[str, set[bool]]:
 def _only_async_api(fn: Resource, inventory: Sequence[Resource]) -> bool:
     """Every REST method that integrates the function invokes it asynchronously (X-Amz-Invocation-Type 'Event')."""
     index = shared(inventory, "lambda_api_integrations", _api_integrations)
-    flags = index.get(fn.id, set()) | (index.get(fn.name, set()) if isinstance(fn.name, str) else set())
+    flags: set[bool] = index.get(fn.id, set()) | (index.get(fn.name, set()) if isinstance(fn.name, str) else set())
     return flags == {True}
 
 
@@ -146,7 +146,8 @@ def sync_invokers(resource: Resource, inventory: Sequence[Resource]) -> list[str
     for perm in resource.related.get("permissions") or []:
         props = perm.get("Properties") if isinstance(perm, dict) else None
         principal = props.get("Principal") if isinstance(props, dict) else None
-        if isinstance(principal, str) and principal.startswith("apigateway.") and not _only_async_api(resource, inventory):
+        if isinstance(principal, str) and principal.startswith("apigateway.") \
+                and not _only_async_api(resource, inventory):
             out.add("apigateway")
         elif isinstance(principal, str) and principal.startswith("elasticloadbalancing."):
             out.add("elb")
@@ -175,7 +176,7 @@ def api_invoker_kind(resource: Resource, inventory: Sequence[Resource]) -> str |
     for perm in resource.related.get("permissions") or []:
         props = perm.get("Properties") if isinstance(perm, dict) else None
         principal = props.get("Principal") if isinstance(props, dict) else None
-        if not (isinstance(principal, str) and principal.startswith("apigateway.")):
+        if not (isinstance(props, dict) and isinstance(principal, str) and principal.startswith("apigateway.")):
             continue
         source = props.get("SourceArn")
         apis = [by_id[m.group(1)] for m in _PLACEHOLDER.finditer(source) if m.group(1) in by_id] \
@@ -199,7 +200,8 @@ def api_invoker_kind(resource: Resource, inventory: Sequence[Resource]) -> str |
     if isinstance(timeout, (int, float, str)) and not isinstance(timeout, bool):
         try:
             if 29 < float(timeout) <= 30:
-                return Unknown("whether a REST (29 s) or an HTTP API (30 s) invokes the function is not in the template")
+                return Unknown("whether a REST (29 s) or an HTTP API (30 s) invokes the function "
+                               "is not in the template")
         except ValueError:
             pass
     return "rest"

@@ -411,7 +411,8 @@ def _inline_subscriptions(exp: Expansion, src: Source, subscriptions: Any) -> No
         lid = f"{src.logical_id}Subscription{n}"
         while lid in exp.taken or lid in exp.resources:
             lid += "X"
-        props = {"TopicArn": {"Ref": src.logical_id}, "Protocol": item.get("Protocol"), "Endpoint": item.get("Endpoint")}
+        props = {"TopicArn": {"Ref": src.logical_id}, "Protocol": item.get("Protocol"),
+                 "Endpoint": item.get("Endpoint")}
         exp.add(lid, "AWS::SNS::Subscription", props, src)
 
 
