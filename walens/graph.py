@@ -290,15 +290,34 @@ def lambda_integration(method_props: Any) -> tuple[str, bool] | None:
     return m.group(1), isinstance(value, str) and value.strip("'\"") == "Event"
 
 
+def lambda_integrations(resource: Resource) -> list[tuple[str, bool]]:
+    """``lambda_integration`` of a REST method, or of every operation of a REST API's OpenAPI ``Body``
+    (``x-amazon-apigateway-integration``: a plain CloudFormation API lists no Method resources)."""
+    props = _props(resource)
+    if resource.type == "AWS::ApiGateway::Method":
+        found = lambda_integration(props)
+        return [found] if found is not None else []
+    body = props.get("Body") if resource.type == REST_API else None
+    paths = body.get("paths") if isinstance(body, dict) else None
+    out: list[tuple[str, bool]] = []
+    for item in paths.values() if isinstance(paths, dict) else ():
+        for operation in item.values() if isinstance(item, dict) else ():
+            raw = operation.get("x-amazon-apigateway-integration") if isinstance(operation, dict) else None
+            if isinstance(raw, dict):
+                found = lambda_integration({"Integration": {"Uri": raw.get("uri"),
+                                                            "RequestParameters": raw.get("requestParameters")}})
+                if found is not None:
+                    out.append(found)
+    return out
+
+
 def _link_async_api_methods(idx: _Index) -> None:
-    for method in idx.of_type("AWS::ApiGateway::Method"):
-        target = lambda_integration(_props(method))
-        if target is None or not target[1]:
-            continue
-        fn = _function(idx, target[0])
-        if fn is not None:
-            api = idx.find(_props(method).get("RestApiId"), REST_API)
-            _append(fn, "async_invokers", {"service": "apigateway", "id": api.id if api is not None else method.id})
+    for res in idx.of_type("AWS::ApiGateway::Method", REST_API):
+        api = res if res.type == REST_API else idx.find(_props(res).get("RestApiId"), REST_API)
+        for ref, is_async in lambda_integrations(res):
+            fn = _function(idx, ref) if is_async else None
+            if fn is not None:
+                _append(fn, "async_invokers", {"service": "apigateway", "id": api.id if api is not None else res.id})
 
 
 def _invoker_id(idx: _Index, source_arn: Any) -> str | None:

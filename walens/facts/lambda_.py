@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from walens.facts import fact, of_type, shared
-from walens.graph import lambda_integration
+from walens.graph import lambda_integrations
 from walens.model import Resource, Unknown
 
 FUNCTION = "AWS::Lambda::Function"
+_REST_API = "AWS::ApiGateway::RestApi"
+_V2_API = "AWS::ApiGatewayV2::Api"
 _PLACEHOLDER = re.compile(r"\{\{(?:ref|getatt):([^.}]+)")
 
 
@@ -119,16 +121,14 @@ def published_versions(resource: Resource, inventory: Sequence[Resource]) -> boo
 
 
 def _api_integrations(inventory: Sequence[Resource]) -> dict[str, set[bool]]:
-    """Function reference (logical id or name) -> whether each REST method integrating it is asynchronous."""
+    """Function reference (logical id or name) -> whether each REST integration of it (Method resources and
+    OpenAPI bodies) is asynchronous."""
     out: dict[str, set[bool]] = {}
-    for method in of_type(inventory, "AWS::ApiGateway::Method"):
-        target = lambda_integration(method.properties)
-        if target is None:
-            continue
-        ref, is_async = target
-        m = _PLACEHOLDER.match(ref)
-        key = m.group(1) if m else ref.rsplit(":function:", 1)[-1].split(":", 1)[0]
-        out.setdefault(key, set()).add(is_async)
+    for api in [*of_type(inventory, "AWS::ApiGateway::Method"), *of_type(inventory, _REST_API)]:
+        for ref, is_async in lambda_integrations(api):
+            m = _PLACEHOLDER.match(ref)
+            key = m.group(1) if m else ref.rsplit(":function:", 1)[-1].split(":", 1)[0]
+            out.setdefault(key, set()).add(is_async)
     return out
 
 
@@ -155,9 +155,6 @@ def sync_invokers(resource: Resource, inventory: Sequence[Resource]) -> list[str
         out.add("url")
     return sorted(out)
 
-
-_REST_API = "AWS::ApiGateway::RestApi"
-_V2_API = "AWS::ApiGatewayV2::Api"
 
 
 @fact("api_invoker_kind", types=[FUNCTION])
