@@ -10,7 +10,7 @@ import pytest
 from corpus import OUTPUT
 from walens import graph
 from walens.facts import apigateway
-from walens.model import CfnResource, Resource
+from walens.model import CfnResource, Resource, Unknown
 from walens.scanners.intrinsics import resolve_resources
 
 
@@ -74,7 +74,7 @@ def test_api_exposure_private_with_vpce_policy_and_methods() -> None:
         "Cors": _method("OPTIONS"),
     })
     assert apigateway.api_exposure(linked["Api"], []) == {
-        "endpoint_types": ["PRIVATE"], "public": False, "has_authorizer_everywhere": False,
+        "endpoint_types": ["PRIVATE"], "public": False, "has_authorizer_everywhere": False, "protected": False,
         "unauthorized_methods": ["Open"], "waf": False, "private_policy_scoped_to_vpce": True}
 
 
@@ -87,9 +87,23 @@ def test_api_exposure_private_without_policy_and_regional_waf_on_api() -> None:
     })
     assert apigateway.api_exposure(linked["Private"], [])["private_policy_scoped_to_vpce"] is False
     assert apigateway.api_exposure(linked["Regional"], []) == {
-        "endpoint_types": ["REGIONAL"], "public": True, "has_authorizer_everywhere": True,
+        "endpoint_types": ["REGIONAL"], "public": True, "has_authorizer_everywhere": True, "protected": True,
         "unauthorized_methods": [], "waf": True, "private_policy_scoped_to_vpce": None}
     assert apigateway.api_exposure(linked["Private"], [])["waf"] is False
+
+
+def test_api_exposure_unknown_when_methods_cannot_be_listed() -> None:
+    """An OpenAPI body in S3: which methods lack an authorizer is unknown, unless a WAF settles SEC002."""
+    linked = _linked({
+        "InS3": ("AWS::ApiGateway::RestApi", {"BodyS3Location": {"Bucket": "b", "Key": "openapi.yaml"}}),
+        "Guarded": ("AWS::ApiGateway::RestApi", {"BodyS3Location": {"Bucket": "b", "Key": "openapi.yaml"}}),
+        "Waf": ("AWS::WAFv2::WebACLAssociation",
+                {"ResourceArn": {"Fn::Sub": "arn:aws:apigateway:${AWS::Region}::/restapis/${Guarded}"}}),
+    })
+    in_s3 = apigateway.api_exposure(linked["InS3"], [])
+    assert isinstance(in_s3["has_authorizer_everywhere"], Unknown) and in_s3["protected"] is in_s3[
+        "has_authorizer_everywhere"]
+    assert apigateway.api_exposure(linked["Guarded"], [])["protected"] is True
 
 
 def _corpus_api(name: str, api_id: str) -> Resource:
@@ -105,7 +119,7 @@ def _corpus_api(name: str, api_id: str) -> Resource:
 def test_api_exposure_from_sam_openapi_body() -> None:
     api = _corpus_api("api_with_aws_iam_auth_overrides", "MyApiWithAwsIamAuth")
     assert apigateway.api_exposure(api, []) == {
-        "endpoint_types": ["EDGE"], "public": True, "has_authorizer_everywhere": False,
+        "endpoint_types": ["EDGE"], "public": True, "has_authorizer_everywhere": False, "protected": False,
         "unauthorized_methods": ["GET /MyFunctionNoneAuth"], "waf": False, "private_policy_scoped_to_vpce": None}
     keyed = _corpus_api("api_with_apikey_required", "MyApiWithoutAuth")
     assert apigateway.api_exposure(keyed, [])["unauthorized_methods"] == [

@@ -87,3 +87,32 @@ def test_published_versions_and_sync_invokers() -> None:
         == (True, False)
     assert lambda_.sync_invokers(linked["Plain"], inv) == ["apigateway", "url"]
     assert lambda_.sync_invokers(linked["Versioned"], inv) == []
+
+
+def test_api_invoker_kind_rest_waits_29_http_30() -> None:
+    def permission(fn: str, source: Any = None) -> tuple[str, dict[str, Any]]:
+        props = {"Action": "lambda:InvokeFunction", "FunctionName": {"Ref": fn},
+                 "Principal": "apigateway.amazonaws.com"}
+        if source is not None:
+            props["SourceArn"] = {"Fn::Sub": "arn:aws:execute-api:${AWS::Region}:1:${%s}/*" % source}
+        return "AWS::Lambda::Permission", props
+
+    linked = _linked({
+        "Rest": ("AWS::ApiGateway::RestApi", {"Name": "r"}),
+        "Http": ("AWS::ApiGatewayV2::Api", {"Name": "h", "ProtocolType": "HTTP"}),
+        "Socket": ("AWS::ApiGatewayV2::Api", {"Name": "s", "ProtocolType": "WEBSOCKET"}),
+        "OnRest": _fn(Timeout=30), "OnRestPermission": permission("OnRest", "Rest"),
+        "OnHttp": _fn(Timeout=30), "OnHttpPermission": permission("OnHttp", "Http"),
+        "OnSocket": _fn(Timeout=30), "OnSocketPermission": permission("OnSocket", "Socket"),
+        "OnBoth": _fn(Timeout=30), "OnBothHttp": permission("OnBoth", "Http"), "OnBothRest": permission("OnBoth", "Rest"),
+        "Anywhere30": _fn(Timeout=30), "Anywhere30Permission": permission("Anywhere30"),
+        "Anywhere300": _fn(Timeout=300), "Anywhere300Permission": permission("Anywhere300"),
+        "Quiet": _fn(Timeout=300),
+    })
+
+    def kind(fid: str) -> Any:
+        return lambda_.api_invoker_kind(linked[fid], list(linked.values()))
+
+    assert [kind(f) for f in ("OnRest", "OnHttp", "OnSocket", "OnBoth", "Anywhere300", "Quiet")] == [
+        "rest", "http", "rest", "rest", "rest", None]
+    assert isinstance(kind("Anywhere30"), Unknown)  # 30 s passes an HTTP API and fails a REST API

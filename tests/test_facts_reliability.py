@@ -64,6 +64,21 @@ def test_esm_source_kind(tmp_path: Path) -> None:
     assert isinstance(res["Imported"].facts["esm_source_kind"], Unknown)
 
 
+def test_esm_source_kind_from_the_sam_event_type(tmp_path: Path) -> None:
+    """A SAM event names its source even when the ARN is a parameter without a default."""
+    events = {
+        "Msk": {"Type": "MSK", "Properties": {"Stream": {"Ref": "Arn"}, "Topics": ["t"],
+                                              "StartingPosition": "LATEST"}},
+        "Kinesis": {"Type": "Kinesis", "Properties": {"Stream": {"Ref": "Arn"}, "StartingPosition": "LATEST"}},
+        "Queue": {"Type": "SQS", "Properties": {"Queue": {"Ref": "Arn"}}},
+        "Mq": {"Type": "MQ", "Properties": {"Broker": {"Ref": "Arn"}, "Queues": ["q"],
+                                            "SourceAccessConfigurations": [{"Type": "BASIC_AUTH", "URI": "x"}]}},
+    }
+    res = _resources(tmp_path, {"Fn": _fn(Events=events)}, params={"Arn": {"Type": "String"}})
+    kinds = {name: res[f"Fn{name}"].facts["esm_source_kind"] for name in events}
+    assert kinds == {"Msk": "kafka", "Kinesis": "kinesis", "Queue": "sqs", "Mq": "mq"}
+
+
 def test_sqs_visibility(tmp_path: Path) -> None:
     res = _resources(tmp_path, {
         "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": "100"}},
@@ -316,3 +331,74 @@ def test_waf_rate_limit_and_appsync(tmp_path: Path) -> None:
         "protects": [{"kind": "appsync", "association": "A3"}], "rate_based_rules": []}
     assert res["Graph"].facts["waf_rate_limited"] == {"web_acls": ["RateAcl"], "rate_based": True}
     assert res["Graph2"].facts["waf_rate_limited"] == {"web_acls": ["PlainAcl"], "rate_based": False}
+
+
+def test_async_sources_once_each(tmp_path: Path) -> None:
+    """SNS (subscription and a permission without SourceArn), EventBridge and an API: one entry per source."""
+    res = _resources(tmp_path, {
+        "Topic": {"Type": "AWS::SNS::Topic"},
+        "Fn": CFN_FN,
+        "Sub": {"Type": "AWS::SNS::Subscription", "Properties": {
+            "Protocol": "lambda", "TopicArn": {"Ref": "Topic"}, "Endpoint": {"Fn::GetAtt": ["Fn", "Arn"]}}},
+        "SnsPermission": {"Type": "AWS::Lambda::Permission", "Properties": {
+            "Action": "lambda:InvokeFunction", "FunctionName": {"Ref": "Fn"}, "Principal": "sns.amazonaws.com"}},
+        "Rule": {"Type": "AWS::Events::Rule", "Properties": {
+            "EventPattern": {"source": ["x"]}, "Targets": [{"Id": "t", "Arn": {"Fn::GetAtt": ["Fn", "Arn"]}}]}},
+        "ApiPermission": {"Type": "AWS::Lambda::Permission", "Properties": {
+            "Action": "lambda:InvokeFunction", "FunctionName": {"Ref": "Fn"}, "Principal": "apigateway.amazonaws.com"}},
+        "Lonely": CFN_FN,
+        "LonelyPermission": {"Type": "AWS::Lambda::Permission", "Properties": {
+            "Action": "lambda:InvokeFunction", "FunctionName": {"Ref": "Lonely"}, "Principal": "s3.amazonaws.com"}},
+    })
+    assert res["Fn"].facts["async_sources"] == ["events Rule", "sns Topic"]
+    assert res["Fn"].facts["sync_invokers"] == ["apigateway"]
+    assert res["Lonely"].facts["async_sources"] == ["s3 LonelyPermission"]
+
+
+def test_api_event_integration_is_asynchronous(tmp_path: Path) -> None:
+    """X-Amz-Invocation-Type 'Event' on a method's integration: async for REL003, not a waiting API for PERF005."""
+    uri = {"Fn::Sub": "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${%s.Arn}/invocations"}
+
+    def method(fn: str, event: bool) -> dict[str, Any]:
+        integration: dict[str, Any] = {"Type": "AWS", "IntegrationHttpMethod": "POST",
+                                       "Uri": {"Fn::Sub": uri["Fn::Sub"] % fn}}
+        if event:
+            integration["RequestParameters"] = {"integration.request.header.X-Amz-Invocation-Type": "'Event'"}
+        return {"Type": "AWS::ApiGateway::Method", "Properties": {
+            "RestApiId": {"Ref": "Api"}, "ResourceId": "r", "HttpMethod": "POST", "AuthorizationType": "NONE",
+            "Integration": integration}}
+
+    def permission(fn: str) -> dict[str, Any]:
+        return {"Type": "AWS::Lambda::Permission", "Properties": {
+            "Action": "lambda:InvokeFunction", "FunctionName": {"Ref": fn}, "Principal": "apigateway.amazonaws.com"}}
+
+    res = _resources(tmp_path, {
+        "Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "a"}},
+        "Queued": CFN_FN, "QueuedMethod": method("Queued", True), "QueuedPermission": permission("Queued"),
+        "Both": CFN_FN, "BothAsync": method("Both", True), "BothSync": method("Both", False),
+        "BothPermission": permission("Both"),
+    })
+    assert res["Queued"].related["async_invokers"] == [{"service": "apigateway", "id": "Api"}]
+    assert res["Queued"].facts["sync_invokers"] == []
+    assert res["Both"].facts["async_sources"] == ["apigateway Api"]
+    assert res["Both"].facts["sync_invokers"] == ["apigateway"]
+
+
+def test_sqs_dead_letter_for(tmp_path: Path) -> None:
+    """Which resources send their failures to a queue: redrive policies (object or JSON text), DeadLetterConfig,
+    OnFailure destinations; a RedriveAllowPolicy marks a dead-letter queue too."""
+    res = _resources(tmp_path, {
+        "Dlq": {"Type": "AWS::SQS::Queue"},
+        "Named": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "named-dlq"}},
+        "Source": {"Type": "AWS::SQS::Queue", "Properties": {"RedrivePolicy": {
+            "deadLetterTargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]}, "maxReceiveCount": 3}}},
+        "Text": {"Type": "AWS::SQS::Queue", "Properties": {
+            "RedrivePolicy": '{"deadLetterTargetArn": "arn:aws:sqs:us-east-1:1:named-dlq", "maxReceiveCount": 3}'}},
+        "Fn": {**CFN_FN, "Properties": {**CFN_FN["Properties"],
+                                        "DeadLetterConfig": {"TargetArn": {"Fn::GetAtt": ["Dlq", "Arn"]}}}},
+        "Allowing": {"Type": "AWS::SQS::Queue", "Properties": {"RedriveAllowPolicy": {"redrivePermission": "allowAll"}}},
+        "Plain": {"Type": "AWS::SQS::Queue"},
+    })
+    got = {q: res[q].facts["sqs_dead_letter_for"] for q in ("Dlq", "Named", "Source", "Allowing", "Plain")}
+    assert got == {"Dlq": ["Fn", "Source"], "Named": ["Text"], "Source": [], "Allowing": ["RedriveAllowPolicy"],
+                   "Plain": []}

@@ -82,18 +82,34 @@ def test_definition_substitutions_make_unquoted_placeholders_parse() -> None:
 
 
 def test_local_definition_file_next_to_the_template(tmp_path: Path) -> None:
+    """SAM DefinitionUri naming a local file: the loader reads it (YAML, JSON, or JSON that needs
+    DefinitionSubstitutions first); a missing file is an Unknown naming it."""
+    from walens.pipeline import inventory
+
     (tmp_path / "sm").mkdir()
     (tmp_path / "sm" / "flow.asl.yaml").write_text(
         "StartAt: A\nStates:\n  A:\n    Type: Task\n    Resource: ${Fn}\n    Retry:\n"
         "      - ErrorEquals: [States.ALL]\n    End: true\n", encoding="utf-8")
-    machine = _machine({"DefinitionS3Location": "sm/flow.asl.yaml"}, template=str(tmp_path / "template.yaml"))
-    assert machine.facts["sfn_tasks"] == {"handled": ["A"], "unhandled": [], "unknown": []}
+    (tmp_path / "sm" / "wait.asl.json").write_text(
+        '{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": ${Delay}, "Next": "T"},'
+        ' "T": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": true}}}', encoding="utf-8")
+    (tmp_path / "template.yaml").write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n"
+        "  Flow:\n    Type: AWS::Serverless::StateMachine\n    Properties: {DefinitionUri: sm/flow.asl.yaml}\n"
+        "  Wait:\n    Type: AWS::Serverless::StateMachine\n"
+        "    Properties: {DefinitionUri: sm/wait.asl.json, DefinitionSubstitutions: {Delay: 5}}\n"
+        "  Gone:\n    Type: AWS::Serverless::StateMachine\n    Properties: {DefinitionUri: missing/flow.json}\n",
+        encoding="utf-8")
+    machines = {r.id: r for r in inventory([str(tmp_path / "template.yaml")]).resources}
+    assert machines["Flow"].facts["sfn_tasks"] == {"handled": ["A"], "unhandled": [], "unknown": []}
+    assert machines["Wait"].facts["sfn_tasks"] == {"handled": [], "unhandled": ["T"], "unknown": []}
+    assert machines["Gone"].facts["sfn_tasks"] == Unknown(
+        "DefinitionUri: local file missing/flow.json cannot be read (No such file or directory)")
 
 
 @pytest.mark.parametrize(("props", "reason"), [
     ({"DefinitionS3Location": {"Bucket": "b", "Key": "k"}}, "the definition is stored in S3"),
     ({"DefinitionS3Location": "s3://b/k.json"}, "the definition is stored in S3"),
-    ({"DefinitionS3Location": "missing/flow.json"}, "the local definition file missing/flow.json cannot be read"),
     ({"DefinitionString": "not json: [", }, "DefinitionString is not a JSON or YAML state machine definition"),
     ({"Definition": "text"}, "Definition is not a mapping"),
 ])

@@ -142,7 +142,7 @@ def test_apigateway_facts_on_linked_template(linked: dict[str, Resource]) -> Non
     assert apigateway.validates_request(linked["GetMethod"], inventory) == {
         "takes_body": False, "validator": None, "models": False, "status": "not_validated"}
     assert apigateway.api_exposure(linked["Api"], inventory) == {
-        "endpoint_types": ["EDGE"], "public": True, "has_authorizer_everywhere": False,
+        "endpoint_types": ["EDGE"], "public": True, "has_authorizer_everywhere": False, "protected": True,
         "unauthorized_methods": ["GetMethod"], "waf": True, "private_policy_scoped_to_vpce": None}
 
 

@@ -38,7 +38,8 @@ def _error(data: bytes | str, name: str = "bad.yaml") -> InputError:
 # --- short-form tags -------------------------------------------------------------------------
 
 def test_every_short_form_tag_becomes_long_form() -> None:
-    t = load_file(str(FIXTURES / "short_tags.yaml"))
+    # load_text: decoding only (load_file would also resolve the AWS::Include the fixture names)
+    t = load_text((FIXTURES / "short_tags.yaml").read_bytes(), "short_tags.yaml")
     data = to_plain(t.data)
     assert data["Conditions"] == {
         "IsProd": {"Fn::Equals": [{"Ref": "Env"}, "prod"]},
@@ -373,3 +374,77 @@ def test_discover_keeps_an_explicit_file_of_any_extension(tmp_path: Path,
     _touch(tmp_path, "stack.cfn", "a/node_modules/x.yaml")
     assert discover([str(tmp_path / "stack.cfn")]) == ([str(tmp_path / "stack.cfn")], [])
     assert discover(["**/node_modules/*.yaml"]) == ([], [("**/node_modules/*.yaml", "no files match this pattern")])
+
+
+# --- local files: AWS::Include and DefinitionUri (walens.scanners.includes) --------------------
+
+def _include(location: str) -> str:
+    return f"Fn::Transform: {{Name: AWS::Include, Parameters: {{Location: '{location}'}}}}"
+
+
+def test_local_includes_are_inserted(tmp_path: Path) -> None:
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "queue.yaml").write_text(
+        "Type: AWS::SQS::Queue\nProperties:\n  " + _include("settings.yaml") + "\n", encoding="utf-8")
+    (tmp_path / "parts" / "settings.yaml").write_text("VisibilityTimeout: 60\n", encoding="utf-8")
+    (tmp_path / "parts" / "topics.yaml").write_text("Topic:\n  Type: AWS::SNS::Topic\n", encoding="utf-8")
+    (tmp_path / "t.yaml").write_text(
+        "Resources:\n"
+        f"  Queue:\n    {_include('parts/queue.yaml')}\n"
+        f"  {_include('./parts/topics.yaml')}\n", encoding="utf-8")
+    data = to_plain(load_file(str(tmp_path / "t.yaml")).data)
+    assert data["Resources"] == {"Queue": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": 60}},
+                                 "Topic": {"Type": "AWS::SNS::Topic"}}
+
+
+@pytest.mark.parametrize(("location", "reason"), [
+    ("s3://bucket/snippet.yaml", "AWS::Include: s3://bucket/snippet.yaml is not a local file"),
+    ("/etc/snippet.yaml", "AWS::Include: /etc/snippet.yaml is an absolute path"),
+    ("missing.yaml", "AWS::Include: local file missing.yaml cannot be read"),
+    ("t.yaml", "AWS::Include: t.yaml includes itself"),
+    ("bad.yaml", "AWS::Include: local file bad.yaml is not a YAML or JSON document"),
+])
+def test_includes_not_read_become_unknown(tmp_path: Path, location: str, reason: str) -> None:
+    (tmp_path / "bad.yaml").write_text("a: [\n", encoding="utf-8")
+    (tmp_path / "t.yaml").write_text(
+        f"Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n    Properties:\n      {_include(location)}\n",
+        encoding="utf-8")
+    with pytest.raises(InputError) as info:  # defaults in its place would be guesses
+        load_file(str(tmp_path / "t.yaml"))
+    assert info.value.kind == "include" and info.value.message.startswith(f"resource Queue Properties: {reason}")
+    (tmp_path / "t.yaml").write_text(
+        f"Resources:\n  Queue:\n    Type: AWS::SQS::Queue\n    Properties:\n      RedrivePolicy:\n"
+        f"        {_include(location)}\n", encoding="utf-8")
+    value = load_file(str(tmp_path / "t.yaml")).data["Resources"]["Queue"]["Properties"]["RedrivePolicy"]
+    assert type(value).__name__ == "Unknown" and value.reason.startswith(reason)
+
+
+def test_include_next_to_other_keys_that_cannot_be_read_is_an_input_error(tmp_path: Path) -> None:
+    (tmp_path / "t.yaml").write_text(f"Resources:\n  {_include('missing.yaml')}\n  Q:\n    Type: AWS::SQS::Queue\n",
+                                     encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_file(str(tmp_path / "t.yaml"))
+    assert info.value.kind == "include" and "missing.yaml" in info.value.message
+
+
+def test_definition_uri_files_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "api.yaml").write_text("openapi: '3.0.1'\npaths: {}\n", encoding="utf-8")
+    (tmp_path / "sm.asl.json").write_text('{"StartAt": "A", "States": {"A": {"Type": "Wait", "Seconds": ${Delay}}}}',
+                                          encoding="utf-8")
+    text = ("Transform: AWS::Serverless-2016-10-31\nResources:\n"
+            "  Api:\n    Type: AWS::Serverless::Api\n    Properties: {StageName: v1, DefinitionUri: api.yaml}\n"
+            "  Packaged:\n    Type: AWS::Serverless::Api\n    Properties: {StageName: v1, DefinitionUri: s3://b/k.yaml}\n"
+            "  Flow:\n    Type: AWS::Serverless::StateMachine\n    Properties: {DefinitionUri: sm.asl.json}\n"
+            "  Gone:\n    Type: AWS::Serverless::StateMachine\n    Properties: {DefinitionUri: gone.json}\n")
+    (tmp_path / "t.yaml").write_text(text, encoding="utf-8")
+    local = load_file(str(tmp_path / "t.yaml")).local_files
+    assert set(local) == {"api.yaml", "sm.asl.json", "gone.json"}
+    assert to_plain(local["api.yaml"]) == {"openapi": "3.0.1", "paths": {}}
+    assert local["sm.asl.json"].startswith('{"StartAt"')  # decodes only after DefinitionSubstitutions
+    assert local["gone.json"].reason.startswith("DefinitionUri: local file gone.json cannot be read")
+    # Standard input has no folder: nothing is read, and the reason says so.
+    monkeypatch.setattr(sys, "stdin", _Stdin(text.encode()))
+    assert load_file("-").local_files["api.yaml"].reason == (
+        "DefinitionUri: api.yaml is relative to the template's folder, unknown for a template read from standard input")
+    # load_text alone (what decoding tests use) reads nothing.
+    assert load_text(text, "t.yaml").local_files == {}

@@ -321,7 +321,7 @@ Resources:
     get = res["InlineMethodAGet"].properties
     assert get["RequestValidatorId"] == {"Ref": "InlineRequestValidatorAll"}
     assert get["Integration"] == {"Type": "AWS_PROXY", "Uri": "arn:x", "IntegrationHttpMethod": "POST"}
-    assert res["External"].metadata == {"WalensMethodsUnknown": "DefinitionUri points to an external OpenAPI file"}
+    assert res["External"].metadata == {"WalensMethodsUnknown": "DefinitionUri points to an OpenAPI file in S3"}
     assert res["External"].properties["BodyS3Location"] == {"Bucket": "bucket", "Key": "openapi.yaml"}
 
 
@@ -474,3 +474,40 @@ def test_expansion_imports_no_heavy_dependencies() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).parents[1])
     assert out.stdout.strip() == "[]"
+
+
+def test_inline_topic_subscriptions_become_subscriptions() -> None:
+    """SNS creates a subscription for each entry of a topic's inline Subscription list (REL017, COST013 read them)."""
+    from walens.scanners.sam import expand
+
+    out = expand({"Resources": {
+        "Topic": {"Type": "AWS::SNS::Topic", "Properties": {"Subscription": [
+            {"Protocol": "lambda", "Endpoint": {"Fn::GetAtt": ["Fn", "Arn"]}},
+            {"Protocol": "email", "Endpoint": "ops@example.com"}]}},
+        "Other": {"Type": "AWS::SNS::Topic", "Properties": {"Subscription": {"Ref": "Imported"}}},
+    }})
+    subs = [(r.logical_id, r.properties, r.origin) for r in out if r.type == "AWS::SNS::Subscription"]
+    assert subs == [
+        ("TopicSubscription1", {"TopicArn": {"Ref": "Topic"}, "Protocol": "lambda",
+                                "Endpoint": {"Fn::GetAtt": ["Fn", "Arn"]}}, "Topic"),
+        ("TopicSubscription2", {"TopicArn": {"Ref": "Topic"}, "Protocol": "email", "Endpoint": "ops@example.com"},
+         "Topic"),
+    ]
+
+
+def test_deployment_with_stage_name_creates_its_stage() -> None:
+    """StageDescription's stage-wide settings become the /* * method settings of the stage it creates."""
+    from walens.scanners.sam import expand
+
+    out = expand({"Resources": {
+        "Deploy": {"Type": "AWS::ApiGateway::Deployment", "Properties": {
+            "RestApiId": {"Ref": "Api"}, "StageName": "prod", "StageDescription": {
+                "TracingEnabled": True, "ThrottlingRateLimit": 10, "LoggingLevel": "ERROR",
+                "MethodSettings": [{"ResourcePath": "/a", "HttpMethod": "GET", "CachingEnabled": True}]}}},
+        "Snapshot": {"Type": "AWS::ApiGateway::Deployment", "Properties": {"RestApiId": {"Ref": "Api"}}},
+    }})
+    stages = [(r.logical_id, r.properties, r.origin) for r in out if r.type == "AWS::ApiGateway::Stage"]
+    assert stages == [("DeployStage", {
+        "RestApiId": {"Ref": "Api"}, "StageName": "prod", "DeploymentId": {"Ref": "Deploy"}, "TracingEnabled": True,
+        "MethodSettings": [{"ResourcePath": "/*", "HttpMethod": "*", "LoggingLevel": "ERROR", "ThrottlingRateLimit": 10},
+                           {"ResourcePath": "/a", "HttpMethod": "GET", "CachingEnabled": True}]}, "Deploy")]

@@ -263,6 +263,61 @@ def _link_async_invokers(idx: _Index, views: dict[str, dict[str, Any]]) -> None:
         fn = _function(idx, target.get("Arn")) if isinstance(target, dict) else None
         if fn is not None:
             _append(fn, "async_invokers", {"service": "scheduler", "id": schedule.id})
+    _link_async_api_methods(idx)
+
+
+_INVOCATION_TYPE = "integration.request.header.X-Amz-Invocation-Type"
+_LAMBDA_URI = re.compile(r":lambda:path/[^/]+/functions/(.+)/invocations$")
+
+
+def lambda_integration(method_props: Any) -> tuple[str, bool] | None:
+    """(the function reference inside the Lambda integration URI, whether API Gateway invokes it
+    asynchronously) of an ``AWS::ApiGateway::Method``; None when it does not integrate a function.
+
+    A non-proxy integration that maps the header ``X-Amz-Invocation-Type`` to ``'Event'`` makes Lambda
+    queue the request and API Gateway answer at once
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-lambda-integration-async.html).
+    """
+    integration = method_props.get("Integration") if isinstance(method_props, dict) else None
+    if not isinstance(integration, dict):
+        return None
+    uri = integration.get("Uri")
+    m = _LAMBDA_URI.search(uri) if isinstance(uri, str) else None
+    if m is None:
+        return None
+    params = integration.get("RequestParameters")
+    value = params.get(_INVOCATION_TYPE) if isinstance(params, dict) else None
+    return m.group(1), isinstance(value, str) and value.strip("'\"") == "Event"
+
+
+def lambda_integrations(resource: Resource) -> list[tuple[str, bool]]:
+    """``lambda_integration`` of a REST method, or of every operation of a REST API's OpenAPI ``Body``
+    (``x-amazon-apigateway-integration``: a plain CloudFormation API lists no Method resources)."""
+    props = _props(resource)
+    if resource.type == "AWS::ApiGateway::Method":
+        found = lambda_integration(props)
+        return [found] if found is not None else []
+    body = props.get("Body") if resource.type == REST_API else None
+    paths = body.get("paths") if isinstance(body, dict) else None
+    out: list[tuple[str, bool]] = []
+    for item in paths.values() if isinstance(paths, dict) else ():
+        for operation in item.values() if isinstance(item, dict) else ():
+            raw = operation.get("x-amazon-apigateway-integration") if isinstance(operation, dict) else None
+            if isinstance(raw, dict):
+                found = lambda_integration({"Integration": {"Uri": raw.get("uri"),
+                                                            "RequestParameters": raw.get("requestParameters")}})
+                if found is not None:
+                    out.append(found)
+    return out
+
+
+def _link_async_api_methods(idx: _Index) -> None:
+    for res in idx.of_type("AWS::ApiGateway::Method", REST_API):
+        api = res if res.type == REST_API else idx.find(_props(res).get("RestApiId"), REST_API)
+        for ref, is_async in lambda_integrations(res):
+            fn = _function(idx, ref) if is_async else None
+            if fn is not None:
+                _append(fn, "async_invokers", {"service": "apigateway", "id": api.id if api is not None else res.id})
 
 
 def _invoker_id(idx: _Index, source_arn: Any) -> str | None:

@@ -43,7 +43,7 @@ def _error(exc: InputError, path: str) -> dict[str, Any]:
 def _load(path: str) -> tuple[Template, list[Resource]]:
     """Load, expand, resolve, link and compute facts for one template (InputError/NotATemplate escape)."""
     template = load_file(path)
-    cfn = sam.expand(template.data)
+    cfn = sam.expand(template)  # the Template: its local DefinitionUri documents come along
     resources = intrinsics.resolve_resources(template.data, cfn, template.path)
     # Relations and facts are per template: resources in different files never link.
     graph.link(resources)

@@ -110,9 +110,24 @@ def _policy_scoped_to_vpce(policy: Any) -> bool:
     return False
 
 
+def _methods_unknown(resource: Resource, body: Any, props: dict[str, Any]) -> Unknown | None:
+    """Why the API's methods cannot be listed (an OpenAPI body in S3 or an intrinsic), None if they can."""
+    if isinstance(body, Unknown):
+        return body
+    reason = resource.metadata.get("WalensMethodsUnknown") if isinstance(resource.metadata, dict) else None
+    if isinstance(reason, str):  # set by the SAM expansion (scanners/sam_api.py)
+        return Unknown(reason)
+    if props.get("BodyS3Location") is not None:
+        return Unknown("the API's OpenAPI definition is in S3 (BodyS3Location)")
+    return None
+
+
 @fact("api_exposure", types=["AWS::ApiGateway::RestApi"])
 def api_exposure(resource: Resource, inventory: Sequence[Resource]) -> dict[str, Any]:
-    """How a REST API is exposed: endpoint types, authorization on every method, WAF, private policy."""
+    """How a REST API is exposed: endpoint types, authorization on every method, WAF, private policy.
+
+    ``protected``: a WAF web ACL, or an authorizer on every method (an Unknown when they cannot be listed).
+    """
     props = _props(resource)
     endpoint = props.get("EndpointConfiguration")
     types = endpoint.get("Types") if isinstance(endpoint, dict) else None
@@ -139,10 +154,14 @@ def api_exposure(resource: Resource, inventory: Sequence[Resource]) -> dict[str,
                 unauthorized.append(f"{verb} {path}")
     # graph.link sets the API's `waf` for an association with the API or with any of its stages.
     waf = resource.related.get("waf") is not None
+    everywhere: bool | Unknown = not unauthorized
+    if not resource.related.get("methods") and not isinstance(body, dict):
+        everywhere = _methods_unknown(resource, body, props) or everywhere
     return {
         "endpoint_types": endpoint_types,
         "public": bool(endpoint_types) and not private,
-        "has_authorizer_everywhere": not unauthorized,
+        "has_authorizer_everywhere": everywhere,  # an Unknown when the methods cannot be listed
+        "protected": True if waf else everywhere,  # SEC002: a WAF settles it even when methods are unknown
         "unauthorized_methods": unauthorized,
         "waf": waf,
         "private_policy_scoped_to_vpce": _policy_scoped_to_vpce(props.get("Policy")) if private else None,

@@ -37,6 +37,8 @@ _PLACEHOLDER = re.compile(r"\{\{(?:ref|getatt):([^.}]+)")
 _FUNCTION_ARN = re.compile(r":function:([^:]+)")
 _ARN_SERVICE = re.compile(r"^arn:(?:\{\{[^}]*\}\}|[^:]*):([^:]+):")  # the partition may be {{AWS::Partition}}
 
+_SOURCE_KIND = "WalensSourceKind"  # set by the SAM expansion (scanners/sam_function.SOURCE_KIND)
+
 NONSCALABLE = ("AWS::RDS::DBInstance", "AWS::RDS::DBCluster", "AWS::ElastiCache::CacheCluster",
                "AWS::ElastiCache::ReplicationGroup")
 
@@ -100,6 +102,9 @@ def _by_id(inventory: Sequence[Resource]) -> dict[str, Resource]:
 @fact("esm_source_kind", types=[ESM])
 def esm_source_kind(resource: Resource, inventory: Sequence[Resource]) -> str | Unknown | None:
     """sqs | kinesis | dynamodb | kafka | mq | docdb for an event source mapping; None when unrecognised."""
+    declared = resource.metadata.get(_SOURCE_KIND) if isinstance(resource.metadata, dict) else None
+    if isinstance(declared, str):  # the SAM event type (MSK, SelfManagedKafka, SQS...) said it
+        return declared
     source = resource.related.get("source")
     if isinstance(source, dict) and source.get("type") in _SOURCE_KINDS:
         return _SOURCE_KINDS[source["type"]]
@@ -167,6 +172,56 @@ def redrive_policy(value: Any) -> dict[str, Any] | Unknown | None:
 def sqs_redrive(resource: Resource, inventory: Sequence[Resource]) -> dict[str, Any] | Unknown | None:
     """``{dead_letter_target, max_receive_count}`` of the queue's redrive policy; None when it has none."""
     return redrive_policy(_props(resource).get("RedrivePolicy"))
+
+
+# Properties under which a resource names where its failed messages, events or records go: an SQS redrive
+# policy, a function's or target's DeadLetterConfig, an OnFailure destination, SAM's DeadLetterQueue.
+_FAILURE_KEYS = frozenset({"RedrivePolicy", "DeadLetterConfig", "OnFailure", "DeadLetterQueue"})
+
+
+def _failure_targets(value: Any, inside: bool = False) -> Iterator[str]:
+    """Every string under a failure-destination key of a resolved value (JSON redrive policies parsed)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _failure_targets(item, inside or key in _FAILURE_KEYS)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _failure_targets(item, inside)
+    elif isinstance(value, str) and inside:
+        if value.startswith("{"):
+            try:
+                yield from _failure_targets(json.loads(value), True)
+                return
+            except ValueError:
+                pass
+        yield value
+
+
+def _dead_letter_users(inventory: Sequence[Resource]) -> dict[str, list[str]]:
+    """Each string that can name a queue (placeholder target, ARN, last ARN segment) -> the resources
+    that send their failures to it."""
+    out: dict[str, list[str]] = {}
+    for r in inventory:
+        for target in set(_failure_targets(_props(r))):
+            keys = {m.group(1) for m in _PLACEHOLDER.finditer(target)} | {target, target.rsplit(":", 1)[-1]}
+            for key in keys:
+                out.setdefault(key, []).append(r.id)
+    return out
+
+
+@fact("sqs_dead_letter_for", types=[QUEUE])
+def sqs_dead_letter_for(resource: Resource, inventory: Sequence[Resource]) -> list[str]:
+    """The resources that use this queue as their dead-letter queue or on-failure destination, sorted
+    (``["RedriveAllowPolicy"]`` when the queue only declares which queues may use it as one)."""
+    users = shared(inventory, "dead_letter_users", _dead_letter_users)
+    keys = {resource.id}
+    for name in (resource.name, resource.arn):
+        if isinstance(name, str):
+            keys.update({name, name.rsplit(":", 1)[-1]})
+    found = sorted({uid for key in keys for uid in users.get(key, ()) if uid != resource.id})
+    if not found and _props(resource).get("RedriveAllowPolicy") is not None:
+        return ["RedriveAllowPolicy"]
+    return found
 
 
 @fact("sns_redrive", types=["AWS::SNS::Subscription"])

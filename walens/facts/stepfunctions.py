@@ -2,8 +2,9 @@
 
 The definition comes from ``Definition`` (an object), ``DefinitionString`` (JSON text, often built with
 ``Fn::Sub``/``Fn::Join``) or ``DefinitionS3Location``; SAM's ``DefinitionUri`` pointing at a local file
-(what ``sam build`` packages) is read next to the template, JSON or YAML. A definition in S3 or an
-unresolvable intrinsic is an :class:`Unknown`, so rules reading it end ``not_assessed``.
+(what ``sam build`` packages) was read by the loader (scanners/includes.py) into ``Definition`` or
+``DefinitionString``. A definition in S3 or an unresolvable intrinsic is an :class:`Unknown`, so rules
+reading it end ``not_assessed``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -57,14 +57,6 @@ def _parse(text: str, substitutions: Any, what: str) -> dict[str, Any] | Unknown
     return Unknown(f"{what} is not a JSON or YAML state machine definition")
 
 
-def _local_file(resource: Resource, value: str) -> Path | None:
-    """The local definition file a SAM ``DefinitionUri`` names, resolved next to the template."""
-    if value.startswith(("s3://", "{{", "arn:")) or "{{" in value:
-        return None
-    base = Path(resource.location.file).parent if resource.location and resource.location.file else Path.cwd()
-    return base / value
-
-
 def definition(resource: Resource) -> dict[str, Any] | Unknown | None:
     """The state machine's definition as a mapping; Unknown when it cannot be read; None when absent."""
     props = _props(resource)
@@ -85,14 +77,7 @@ def definition(resource: Resource) -> dict[str, Any] | Unknown | None:
         value = props["DefinitionS3Location"]
         if isinstance(value, Unknown):
             return value
-        path = _local_file(resource, value) if isinstance(value, str) else None
-        if path is None:
-            return Unknown("the definition is stored in S3")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return Unknown(f"the local definition file {value} cannot be read")
-        return _parse(text, subs, f"the definition file {value}")
+        return Unknown("the definition is stored in S3")
     return None
 
 

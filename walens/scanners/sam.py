@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from walens.errors import InputError
-from walens.model import CfnResource
+from walens.model import CfnResource, Unknown
 
 SERVERLESS_PREFIX = "AWS::Serverless::"
 
@@ -127,6 +127,12 @@ class Expansion:
     http_events: dict[str, list[ApiEvent]] = field(default_factory=dict)
     s3_notifications: list[tuple[str, Mapping[str, Any], Any, Source, str]] = field(default_factory=list)
     taken: set[str] = field(default_factory=set)
+    # Local DefinitionUri documents the loader read (scanners/includes.py): content or Unknown.
+    local_files: Mapping[str, Any] = field(default_factory=dict)
+
+    def local_definition(self, uri: Any) -> Any:
+        """The content of a local ``DefinitionUri`` (a mapping or an Unknown), None for an S3 location."""
+        return self.local_files.get(uri) if isinstance(uri, str) else None
 
     def add(self, logical_id: str, type_: str, properties: dict[str, Any], src: Source,
             metadata: dict[str, Any] | None = None) -> CfnResource:
@@ -283,7 +289,9 @@ def expand(data: Mapping[str, Any]) -> list[CfnResource]:
     """Expand a template's top-level mapping (or a loader ``Template``) into CloudFormation resources."""
     from walens.scanners import sam_api, sam_function  # split modules; import here to avoid a cycle
 
+    local_files: Mapping[str, Any] = {}
     if not isinstance(data, Mapping):
+        local_files = getattr(data, "local_files", None) or {}
         data = getattr(data, "data", data)  # a scanners.template.Template
     if not isinstance(data, Mapping):
         raise InputError("SAM template: top level must be a mapping", kind="sam")
@@ -293,7 +301,7 @@ def expand(data: Mapping[str, Any]) -> list[CfnResource]:
     params = data.get("Parameters")
     exp = Expansion(data=data, resources=resources, marks=getattr(resources, "key_marks", {}) or {},
                     parameters=params if isinstance(params, Mapping) else {},
-                    globals=_parse_globals(data))
+                    globals=_parse_globals(data), local_files=local_files)
 
     apis: list[tuple[str, Mapping[str, Any], Source]] = []
     for logical_id, resource in resources.items():
@@ -317,6 +325,10 @@ def expand(data: Mapping[str, Any]) -> list[CfnResource]:
                 properties=dict(props) if isinstance(props, Mapping) else {},
                 origin=str(logical_id), origin_type=rtype, line=line, col=col, metadata=metadata,
                 condition=condition))
+            if rtype == "AWS::SNS::Topic" and isinstance(props, Mapping):
+                _inline_subscriptions(exp, src, props.get("Subscription"))
+            elif rtype == "AWS::ApiGateway::Deployment" and isinstance(props, Mapping):
+                _deployment_stage(exp, src, props)
             continue
         props = resource_properties(exp, src.logical_id, resource, line)
         if rtype in ("AWS::Serverless::Api", "AWS::Serverless::HttpApi"):
@@ -342,6 +354,66 @@ def expand(data: Mapping[str, Any]) -> list[CfnResource]:
     sam_api.expand_implicit_apis(exp)
     _apply_s3_notifications(exp)
     return exp.out
+
+
+# StageDescription keys that are the stage's own properties, and those that are its stage-wide
+# (/* *) method settings (AWS::ApiGateway::Deployment StageDescription, CloudFormation User Guide).
+_STAGE_KEYS = ("AccessLogSetting", "CacheClusterEnabled", "CacheClusterSize", "CanarySetting",
+               "ClientCertificateId", "Description", "DocumentationVersion", "TracingEnabled", "Variables", "Tags")
+_STAGE_WIDE_SETTINGS = ("LoggingLevel", "MetricsEnabled", "DataTraceEnabled", "ThrottlingBurstLimit",
+                        "ThrottlingRateLimit", "CachingEnabled", "CacheTtlInSeconds", "CacheDataEncrypted")
+
+
+def _deployment_stage(exp: Expansion, src: Source, props: Mapping[str, Any]) -> None:
+    """The ``AWS::ApiGateway::Stage`` a Deployment with ``StageName`` creates, so stage rules judge it.
+
+    ``StageDescription`` holds the stage's settings: its stage-wide ones become the ``/*`` ``*`` entry of
+    MethodSettings, followed by its own MethodSettings.
+    """
+    name = props.get("StageName")
+    if name is None:
+        return
+    stage: dict[str, Any] = {"RestApiId": props.get("RestApiId"), "StageName": name,
+                             "DeploymentId": {"Ref": src.logical_id}}
+    desc = props.get("StageDescription")
+    if isinstance(desc, Mapping) and is_intrinsic(desc):
+        unknown = Unknown("the deployment's StageDescription is an intrinsic function")
+        for key in ("AccessLogSetting", "CacheClusterEnabled", "TracingEnabled", "MethodSettings"):
+            stage[key] = unknown
+    elif isinstance(desc, Mapping):
+        stage.update({key: desc[key] for key in _STAGE_KEYS if desc.get(key) is not None})
+        wide = {key: desc[key] for key in _STAGE_WIDE_SETTINGS if desc.get(key) is not None}
+        settings = desc.get("MethodSettings")
+        entries: list[Any] = [{"ResourcePath": "/*", "HttpMethod": "*", **wide}] if wide else []
+        if isinstance(settings, list):
+            entries.extend(settings)
+        if settings is not None and not isinstance(settings, list):
+            stage["MethodSettings"] = Unknown("the deployment's StageDescription.MethodSettings is not a list")
+        elif entries:
+            stage["MethodSettings"] = entries
+    lid = f"{src.logical_id}Stage"
+    while lid in exp.taken or lid in exp.resources:
+        lid += "X"
+    exp.add(lid, "AWS::ApiGateway::Stage", stage, src)
+
+
+def _inline_subscriptions(exp: Expansion, src: Source, subscriptions: Any) -> None:
+    """A topic's inline ``Subscription`` list as the ``AWS::SNS::Subscription`` resources SNS creates.
+
+    Rules about subscriptions (REL017, COST013) judge them too: an inline subscription cannot carry a
+    RedrivePolicy or a FilterPolicy, so rules see exactly what it is.
+    """
+    if not isinstance(subscriptions, list):
+        return
+    for n, item in enumerate(subscriptions, start=1):
+        if not isinstance(item, Mapping) or is_intrinsic(item):
+            continue
+        lid = f"{src.logical_id}Subscription{n}"
+        while lid in exp.taken or lid in exp.resources:
+            lid += "X"
+        props = {"TopicArn": {"Ref": src.logical_id}, "Protocol": item.get("Protocol"),
+                 "Endpoint": item.get("Endpoint")}
+        exp.add(lid, "AWS::SNS::Subscription", props, src)
 
 
 def _apply_s3_notifications(exp: Expansion) -> None:

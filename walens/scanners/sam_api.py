@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from walens.model import Unknown
+
 from walens.scanners.sam import (
     Expansion, Source, alnum, as_list, as_map, id_hash, is_intrinsic, resource_properties,
     s3_location, sam_error, tag_list,
@@ -193,6 +195,8 @@ def _integration(operation: Mapping[str, Any]) -> dict[str, Any] | None:
         integration["Uri"] = raw["uri"]
     if raw.get("httpMethod") is not None:
         integration["IntegrationHttpMethod"] = raw["httpMethod"]
+    if raw.get("requestParameters") is not None:  # X-Amz-Invocation-Type 'Event': an asynchronous call
+        integration["RequestParameters"] = raw["requestParameters"]
     return integration
 
 
@@ -278,6 +282,33 @@ def _request_parameters(src: Source, where: str, raw: Any) -> dict[str, Any]:
     return params
 
 
+def _definition(exp: Expansion, props: Mapping[str, Any], api: dict[str, Any]) -> tuple[Any, str | None]:
+    """Set the API's Body (or BodyS3Location); return the OpenAPI body SAM reads and why methods are unknown.
+
+    A local ``DefinitionUri`` file was read by the loader (scanners/includes.py): its content is the body.
+    """
+    body = props.get("DefinitionBody")
+    uri = props.get("DefinitionUri")
+    local = exp.local_definition(uri) if body is None else None
+    if isinstance(local, Mapping):
+        body = local
+    if body is not None:
+        api["Body"] = body
+        if isinstance(body, Unknown):
+            return body, body.reason
+        if not isinstance(body, Mapping) or is_intrinsic(body):
+            return body, "DefinitionBody is an intrinsic function"
+        return body, None
+    if uri is not None:
+        api["BodyS3Location"] = s3_location(uri, "Bucket", "Key", "Version")
+        if isinstance(local, Unknown):
+            return None, local.reason
+        if local is not None:
+            return None, f"DefinitionUri {uri} is not a mapping"
+        return None, "DefinitionUri points to an OpenAPI file in S3"
+    return None, None
+
+
 def expand_rest_api(exp: Expansion, src: Source, props: Mapping[str, Any], explicit: bool) -> None:
     """Expand one ``AWS::Serverless::Api`` (explicit or the implicit ``ServerlessRestApi``)."""
     api_id = src.logical_id if explicit else "ServerlessRestApi"
@@ -286,14 +317,9 @@ def expand_rest_api(exp: Expansion, src: Source, props: Mapping[str, Any], expli
     if props.get("Name") is not None:
         api["Name"] = props["Name"]
     metadata: dict[str, Any] = {}
-    body = props.get("DefinitionBody")
-    if body is not None:
-        api["Body"] = body
-        if not isinstance(body, Mapping) or is_intrinsic(body):
-            metadata[_METHODS_UNKNOWN] = "DefinitionBody is an intrinsic function"
-    elif props.get("DefinitionUri") is not None:
-        api["BodyS3Location"] = s3_location(props["DefinitionUri"], "Bucket", "Key", "Version")
-        metadata[_METHODS_UNKNOWN] = "DefinitionUri points to an external OpenAPI file"
+    body, unknown = _definition(exp, props, api)
+    if unknown:
+        metadata[_METHODS_UNKNOWN] = unknown
     if props.get("EndpointConfiguration") is not None:
         api["EndpointConfiguration"] = _endpoint_configuration(props["EndpointConfiguration"])
     if auth.get("ResourcePolicy") is not None:
@@ -497,15 +523,10 @@ def expand_http_api(exp: Expansion, src: Source, props: Mapping[str, Any], expli
     auth = as_map(props.get("Auth"), api_id, "Auth", src.line)
     api: dict[str, Any] = {}
     metadata: dict[str, Any] = {}
-    body = props.get("DefinitionBody")
-    if body is not None:
-        api["Body"] = body
-        if not isinstance(body, Mapping) or is_intrinsic(body):
-            metadata[_METHODS_UNKNOWN] = "DefinitionBody is an intrinsic function"
-    elif props.get("DefinitionUri") is not None:
-        api["BodyS3Location"] = s3_location(props["DefinitionUri"], "Bucket", "Key", "Version")
-        metadata[_METHODS_UNKNOWN] = "DefinitionUri points to an external OpenAPI file"
-    else:
+    body, unknown = _definition(exp, props, api)
+    if unknown:
+        metadata[_METHODS_UNKNOWN] = unknown
+    if body is None and props.get("DefinitionUri") is None:
         api["ProtocolType"] = "HTTP"
     for name in ("Name", "Description", "DisableExecuteApiEndpoint", "CorsConfiguration", "FailOnWarnings"):
         if props.get(name) is not None:

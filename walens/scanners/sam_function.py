@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from walens.model import Unknown
 from walens.scanners.sam import (
     ApiEvent, Expansion, Source, as_list, as_map, id_hash, is_intrinsic, managed_policy_arn, ref_target,
     s3_location, sam_error, tag_list,
 )
 
 ESM_EVENTS = frozenset({"SQS", "Kinesis", "DynamoDB", "MSK", "MQ", "SelfManagedKafka", "DocumentDB"})
+SOURCE_KIND = "WalensSourceKind"  # Metadata key of a SAM-derived event source mapping: its event type's source
+_EVENT_SOURCE_KINDS = {"SQS": "sqs", "Kinesis": "kinesis", "DynamoDB": "dynamodb", "MSK": "kafka", "MQ": "mq",
+                       "SelfManagedKafka": "kafka", "DocumentDB": "docdb"}
 ESM_PASS = (
     "StartingPosition", "StartingPositionTimestamp", "BatchSize", "Enabled",
     "MaximumBatchingWindowInSeconds", "MaximumRetryAttempts", "BisectBatchOnFunctionError",
@@ -297,7 +301,8 @@ def _esm(exp: Expansion, src: Source, lid: str, kind: str, ev: Mapping[str, Any]
     if kind == "DocumentDB":
         esm["DocumentDBEventSourceConfig"] = {
             k: ev[k] for k in ("DatabaseName", "CollectionName", "FullDocument") if ev.get(k) is not None}
-    exp.add(lid, "AWS::Lambda::EventSourceMapping", esm, src)
+    # The SAM event type names the source even when its ARN is a parameter or an import (facts.esm_source_kind).
+    exp.add(lid, "AWS::Lambda::EventSourceMapping", esm, src, {SOURCE_KIND: _EVENT_SOURCE_KINDS[kind]})
 
 
 def _rule_target(exp: Expansion, src: Source, lid: str, event_name: str, ev: Mapping[str, Any],
@@ -529,7 +534,14 @@ def expand_state_machine(exp: Expansion, src: Source, props: Mapping[str, Any],
         if props.get(name) is not None:
             sm[target] = props[name]
     if props.get("DefinitionUri") is not None:
-        sm["DefinitionS3Location"] = s3_location(props["DefinitionUri"], "Bucket", "Key", "Version")
+        local = exp.local_definition(props["DefinitionUri"])
+        if isinstance(local, str):  # a local file that decodes only after DefinitionSubstitutions
+            sm["DefinitionString"] = local
+        elif local is not None:  # a local file the loader read: its content, or an Unknown naming it
+            sm["Definition"] = local if isinstance(local, (Mapping, Unknown)) else Unknown(
+                f"DefinitionUri {props['DefinitionUri']} is not a state machine definition")
+        else:
+            sm["DefinitionS3Location"] = s3_location(props["DefinitionUri"], "Bucket", "Key", "Version")
     if props.get("Role") is not None:
         sm["RoleArn"] = props["Role"]
     else:

@@ -12,7 +12,7 @@ import glob
 import hashlib
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -20,6 +20,8 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from walens.errors import InputError, NotATemplate
+from walens.model import Unknown
+from walens.scanners import includes
 from walens.scanners.nodes import DictNode, ListNode, StrNode, mark
 
 __all__ = [
@@ -66,6 +68,8 @@ class Template:
     data: DictNode
     sha256: str
     is_sam: bool
+    # Local DefinitionUri documents, by the DefinitionUri value: decoded content or an Unknown (includes.py).
+    local_files: dict[str, Any] = field(default_factory=dict)
 
 
 class _Builder:
@@ -316,10 +320,26 @@ def _depth_bound(text: str) -> int:
             + text.count(":") + text.count("\n") + 1)
 
 
-def load_text(data: bytes | str, name: str) -> Template:
-    """Decode template text (bytes or str) named ``name``; raise InputError or NotATemplate."""
+def load_text(data: bytes | str, name: str, base: str | None = None, *, local_files: bool = False) -> Template:
+    """Decode template text (bytes or str) named ``name``; raise InputError or NotATemplate.
+
+    With ``local_files`` (what :func:`load_file` does), local files it names (``AWS::Include``, SAM
+    ``DefinitionUri``) are read relative to ``base``, the template's folder (None: standard input, where
+    they are not read but become Unknowns saying so); see :mod:`walens.scanners.includes`.
+    """
     value, sha = _decode(data, name)
-    return _template(value, name, sha)
+    local: dict[str, Any] = {}
+    if local_files and isinstance(value, DictNode) and includes.needs_resolving(data):
+        local = includes.resolve(value, base, _decode_file, name)
+    template = _template(value, name, sha)
+    template.local_files = local
+    return template
+
+
+def _decode_file(raw: bytes, path: str) -> Any:
+    if len(raw) > MAX_BYTES:
+        raise InputError(f"file is larger than {MAX_BYTES} bytes", file=path, kind="too-large")
+    return _decode(raw, path)[0]
 
 
 def decode_text(data: bytes | str, name: str) -> Any:
@@ -375,9 +395,14 @@ def _template(data: Any, name: str, sha: str) -> Template:
     marks = resources.key_marks if isinstance(resources, DictNode) else {}
     for logical_id, resource in resources.items():
         where = marks.get(logical_id, (0, 0))[0] or None
+        if isinstance(resource, Unknown):  # a whole resource from an AWS::Include that was not read
+            raise InputError(f"resource {logical_id!s}: {resource.reason}", file=name, line=where, kind="include")
         if not isinstance(resource, dict):
             raise InputError(f"resource {logical_id!s} must be a mapping", file=name, line=where,
                              kind="structure")
+        if isinstance(resource.get("Properties"), Unknown):  # its defaults would be guesses: not reviewable
+            raise InputError(f"resource {logical_id!s} Properties: {resource['Properties'].reason}", file=name,
+                             line=where, kind="include")
         rtype = resource.get("Type")
         if not isinstance(rtype, str):
             problem = "has no Type" if rtype is None else "Type must be a string"
@@ -401,7 +426,7 @@ def load_file(path: str) -> Template:
             raw = sys.stdin.buffer.read(MAX_BYTES + 1)
         except OSError as exc:
             raise InputError(f"cannot read: {exc.strerror or exc}", file="<stdin>", kind="io") from exc
-        return load_text(raw, "<stdin>")
+        return load_text(raw, "<stdin>", local_files=True)
     try:
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
@@ -411,7 +436,7 @@ def load_file(path: str) -> Template:
             raw = handle.read(MAX_BYTES + 1)
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", file=path, kind="io") from exc
-    return load_text(raw, path)
+    return load_text(raw, path, os.path.dirname(os.path.abspath(path)), local_files=True)
 
 
 def discover(paths: list[str]) -> tuple[list[str], list[tuple[str, str]]]:

@@ -83,6 +83,8 @@ def function_properties(cfg: dict[str, Any]) -> dict[str, Any]:
             del props["LoggingConfig"]["LogGroup"]
     if isinstance(cfg.get("EphemeralStorage"), dict):
         props["EphemeralStorage"] = pick(cfg["EphemeralStorage"], ("Size",))
+    if isinstance(cfg.get("DurableConfig"), dict):  # a durable function (REL022, PERF002 read it)
+        props["DurableConfig"] = pick(cfg["DurableConfig"], ("ExecutionTimeout", "RetentionPeriodInDays"))
     if isinstance(cfg.get("SnapStart"), dict):
         props["SnapStart"] = pick(cfg["SnapStart"], ("ApplyOn",))
     image = (cfg.get("ImageConfigResponse") or {}).get("ImageConfig")
