@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from walens import __version__
-from walens.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, UsageError, WalensError
+from walens.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, UsageError, WalensError, aws_error
 
 app = typer.Typer(
     name="walens",
@@ -936,11 +936,18 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception:  # a bug: say so, distinctly, never as a finding or a pass
-        if _state["debug"] or os.environ.get("WALENS_DEBUG"):
+    except Exception as exc:
+        debug = bool(_state["debug"] or os.environ.get("WALENS_DEBUG"))
+        aws = aws_error(exc)  # AWS unreachable, or credentials missing or refused: not a bug
+        if aws is not None:
+            if debug:
+                traceback.print_exc()
+            sys.stderr.write(f"walens: error: {aws}\n")
+            sys.exit(aws.exit_code)
+        # A bug: say so, distinctly, never as a finding or a pass.
+        if debug:
             traceback.print_exc()
         else:
-            exc = sys.exc_info()[1]
             sys.stderr.write(
                 f"walens: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)\n"
             )
