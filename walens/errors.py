@@ -75,13 +75,18 @@ class NotATemplate(Exception):
 
 def did_you_mean(value: str, candidates: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest candidate to a mistyped ``value``, else ``""``."""
+    import re
     from difflib import get_close_matches
+
+    def numbers(text: str) -> str:  # COST01 and COST1 name COST001
+        return re.sub(r"\d+", lambda m: str(int(m.group())), text.casefold())
 
     by_folded: dict[str, str] = {}
     for candidate in candidates:
         by_folded.setdefault(candidate.casefold(), candidate)
-    close = get_close_matches(value.casefold(), list(by_folded), n=1, cutoff=0.6)
-    return f" (did you mean {by_folded[close[0]]!r}?)" if close else ""
+    same = [c for c in by_folded.values() if numbers(c) == numbers(value)]
+    close = same or [by_folded[c] for c in get_close_matches(value.casefold(), list(by_folded), n=1, cutoff=0.6)]
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 # ClientError codes that mean the credentials themselves are the problem, not a permission.
