@@ -14,7 +14,8 @@ from typing import Annotated, Any
 import typer
 
 from walens import __version__
-from walens.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, UsageError, WalensError, aws_error
+from walens.errors import (EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, UsageError, WalensError, aws_error,
+                           missing_extra, need_extra)
 
 app = typer.Typer(
     name="walens",
@@ -356,6 +357,7 @@ def scan_account(
     repo_url: RepoUrlOpt = None,
 ) -> None:
     """Review a live AWS account, read-only (AWS_ENDPOINT_URL is respected)."""
+    need_extra("boto3", "walens scan account")
     report_options = _report_options(title, customer, author, logo, repo_url)
     from walens import history, waivers
     from walens.pipeline import scan_account as run
@@ -422,6 +424,7 @@ def iam_policy(
     output: OutputOpt = None,
 ) -> None:
     """Print the minimal read-only IAM policy 'scan account' needs (from what its collectors declare)."""
+    need_extra("botocore", "walens iam-policy")
     from walens.scanners.account.iampolicy import policy
 
     _write_text(json.dumps(policy(_split(services), role_name=role_name, partition=partition), indent=2) + "\n",
@@ -991,7 +994,8 @@ def main() -> None:
         sys.exit(130)
     except Exception as exc:
         debug = bool(_state["debug"] or os.environ.get("WALENS_DEBUG"))
-        aws = aws_error(exc)  # AWS unreachable, or credentials missing or refused: not a bug
+        # AWS unreachable, credentials missing or refused, an optional dependency not installed: not bugs.
+        aws = aws_error(exc) or missing_extra(exc)
         if aws is not None:
             if debug:
                 traceback.print_exc()

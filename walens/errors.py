@@ -46,8 +46,33 @@ class MissingExtra(WalensError):
 
     def __init__(self, what: str, extra: str) -> None:
         super().__init__(f"{what} needs the optional dependencies of walens[{extra}]: "
-                         f"pip install 'walens[{extra}]'")
+                         f"pip install 'walens[{extra}]' (from a clone: pip install '.[{extra}]')")
         self.extra = extra
+
+
+# Optional dependencies: the top-level module each extra brings, and the extra that brings it.
+EXTRAS = {"boto3": "account", "botocore": "account", "s3transfer": "account", "cfnlint": "cfn-lint"}
+
+
+def need_extra(module: str, what: str) -> None:
+    """Raise :class:`MissingExtra` when ``module`` (boto3, cfnlint) is not installed; ``what`` needs it."""
+    from importlib.util import find_spec
+
+    try:
+        found = find_spec(module) is not None
+    except (ImportError, ValueError):  # a broken or blocked installation counts as missing
+        found = False
+    if not found:
+        raise MissingExtra(what, EXTRAS[module])
+
+
+def missing_extra(exc: BaseException) -> MissingExtra | None:
+    """The :class:`MissingExtra` for an import of an optional dependency that failed, else None."""
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        top = exc.name.split(".")[0]
+        if top in EXTRAS:
+            return MissingExtra(f"this command (it imports {top})", EXTRAS[top])
+    return None
 
 
 class RuleError(WalensError):

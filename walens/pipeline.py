@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from walens import engine, facts, graph
-from walens.errors import InputError, NotATemplate, UsageError
+from walens.errors import InputError, NotATemplate, UsageError, need_extra
 from walens.model import Resource
 from walens.rules import Rule, load_rules, select_rules
 
@@ -225,6 +225,8 @@ def scan_templates(
     from walens.suppress import Suppressor
 
     started = datetime.now(UTC)
+    if cfn_lint:  # before the review, not after it
+        need_extra("cfnlint", "--cfn-lint")
     if config is None:
         config = default_config().with_flags(lang=lang, fail_on=fail_on, select=list(select) or None,
                                              ignore=list(ignore) or None, rules_dirs=list(rules_dirs) or None)
@@ -337,6 +339,7 @@ def scan_account(
     (walens.scanners.account.accounts); ``waivers`` and ``answers`` work as for templates.
     Imports boto3 (through ``walens.scanners.account``): only account mode does.
     """
+    need_extra("boto3", "walens scan account")
     from walens.scanners import account
 
     started = datetime.now(UTC)
