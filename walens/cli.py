@@ -962,14 +962,15 @@ def _forgiving_choices(command: Any) -> Any:
         if hasattr(kind, "case_sensitive"):
             kind.case_sensitive = False
 
-        def convert(value: Any, param: Any, ctx: Any, _convert: Any = kind.convert,
+        def convert(value: Any, option: Any, ctx: Any, _convert: Any = kind.convert,
                     _choices: list[str] = choices) -> Any:
             try:
-                return _convert(value, param, ctx)
+                return _convert(value, option, ctx)
             except Exception as exc:  # click's BadParameter: add the hint to its message, then re-raise
                 hint = did_you_mean(str(value), _choices)
-                if hint and isinstance(getattr(exc, "message", None), str):
-                    exc.message = exc.message.rstrip(".") + hint
+                message = getattr(exc, "message", None)
+                if hint and isinstance(message, str):
+                    setattr(exc, "message", message.rstrip(".") + hint)
                 raise
 
         kind.convert = convert
@@ -995,12 +996,12 @@ def main() -> None:
     except Exception as exc:
         debug = bool(_state["debug"] or os.environ.get("WALENS_DEBUG"))
         # AWS unreachable, credentials missing or refused, an optional dependency not installed: not bugs.
-        aws = aws_error(exc) or missing_extra(exc)
-        if aws is not None:
+        user_error = aws_error(exc) or missing_extra(exc)
+        if user_error is not None:
             if debug:
                 traceback.print_exc()
-            sys.stderr.write(f"walens: error: {aws}\n")
-            sys.exit(aws.exit_code)
+            sys.stderr.write(f"walens: error: {user_error}\n")
+            sys.exit(user_error.exit_code)
         # A bug: say so, distinctly, never as a finding or a pass.
         if debug:
             traceback.print_exc()

@@ -56,8 +56,9 @@ def iter_templates(paths: Sequence[str], batch: TemplateBatch,
                    keep: Callable[[str], bool] | None = None) -> Iterator[tuple[Template, list[Resource]]]:
     """Yield each readable template under ``paths`` with its linked resources (facts computed).
 
-    Unreadable and skipped inputs are recorded in ``batch`` instead (a path naming nothing is a UsageError). One template at a time, so a
-    caller that keeps only findings holds one template's resources in memory, not the batch's.
+    Unreadable and skipped inputs are recorded in ``batch`` instead (a path naming nothing is a
+    UsageError). One template at a time, so a caller that keeps only findings holds one template's
+    resources in memory, not the batch's.
     ``keep`` filters discovered files (the configuration's include/exclude); dropped ones are not listed.
     """
     for path in _discover(paths, batch, keep):
