@@ -93,4 +93,4 @@ def test_usage_errors_are_one_line(account: dict[str, Any]) -> None:
     env = {k: v for k, v in account["env"].items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
                                                                   "AWS_SESSION_TOKEN")}
     proc = walens(env, "scan", "account", "--region", REGION)
-    assert proc.returncode == 2 and "no AWS credentials" in proc.stderr, proc.stderr
+    assert proc.returncode == 4 and "no AWS credentials" in proc.stderr, proc.stderr

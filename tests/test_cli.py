@@ -78,10 +78,72 @@ def test_non_template_files_are_skipped_not_errors() -> None:
     assert doc["errors"] == []
 
 
-def test_missing_path_is_an_input_error() -> None:
-    code, doc = review(GOOD, "does/not/exist.yaml")
-    assert code == 3
-    assert [e["file"] for e in doc["errors"]] == ["does/not/exist.yaml"]
+def test_a_non_template_file_named_alone_is_skipped_not_an_error() -> None:
+    code, doc = review(PACKAGE)  # pre-commit passes every staged YAML/JSON file
+    assert code == 0
+    assert [s["path"] for s in doc["skipped"]] == [PACKAGE] and doc["scan"]["inputs"] == []
+
+
+def usage_error(proc: subprocess.CompletedProcess[str]) -> str:
+    """The one line of a usage error: exit 2, no report on stdout (never an empty review that passes)."""
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("walens: error: "), proc.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(("given", "said"), [
+    ("does/not/exist.yaml", "does/not/exist.yaml: no such file or directory"),
+    ("none/**/*.yaml", "none/**/*.yaml: no files match this pattern"),
+])
+def test_a_path_that_names_nothing_is_a_usage_error(given: str, said: str) -> None:
+    for args in ((given,), (GOOD, given)):  # even next to a good template: a typo is not a review
+        assert usage_error(walens("scan", "template", *args)) == f"walens: error: {said}"
+
+
+def test_a_folder_without_templates_is_a_usage_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert usage_error(walens("scan", "template", str(empty))).endswith(
+        f"{empty}: no .yaml, .yml, .json or .template files in this folder")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "package.json").write_text(Path(PACKAGE).read_text())
+    (other / "compose.yaml").write_text("services:\n  web:\n    image: nginx\n")
+    assert usage_error(walens("scan", "template", str(other))) == (
+        f"walens: error: no CloudFormation or SAM template in {other}: the 2 files found there are not "
+        "CloudFormation or SAM")
+    assert usage_error(walens("scan", "template", f"{other}/*.yaml")).startswith(
+        "walens: error: no CloudFormation or SAM template in ")
+
+
+def test_no_path_outside_a_repository_is_a_usage_message(tmp_path: Path) -> None:
+    (tmp_path / "template.yaml").write_text(Path(BAD).read_text())
+    proc = subprocess.run([sys.executable, "-m", "walens", "scan", "template"], capture_output=True, text=True,
+                          cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)}, timeout=120,
+                          input=Path(BAD).read_text())  # stdin is read only with -
+    assert "name template files, folders or globs, or - to read stdin" in usage_error(proc)
+
+
+def test_no_path_inside_a_repository_says_what_it_reviews(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "stacks" / "template.yaml").write_text(Path(BAD).read_text())
+    proc = subprocess.run([sys.executable, "-m", "walens", "scan", "template", "-f", "json"], capture_output=True,
+                          text=True, cwd=tmp_path / "stacks", env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
+                          timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == f"walens: no PATH given: reviewing the repository root {tmp_path}\n"
+    assert [i["path"] for i in json.loads(proc.stdout)["scan"]["inputs"]] == [str(tmp_path / "stacks" / "template.yaml")]
+
+
+def test_output_says_where_it_wrote(tmp_path: Path) -> None:
+    out = tmp_path / "review.sarif"
+    proc = walens("scan", "template", BAD, "--format", "sarif", "-o", str(out))
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert proc.stderr == f"walens: wrote the sarif report to {out}\n"
+    assert json.loads(out.read_text())["runs"]
 
 
 def test_stdin() -> None:
@@ -105,6 +167,32 @@ def test_usage_errors_exit_2_on_one_line(args: tuple[str, ...]) -> None:
     proc = walens(*args)
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(("args", "hint"), [
+    (("scan", "template", GOOD, "--format", "htlm"), "(did you mean 'html'?)"),
+    (("scan", "template", GOOD, "--fail-on", "hihg"), "(did you mean 'high'?)"),
+    (("scan", "template", GOOD, "--lang", "eng"), "(did you mean 'en'?)"),
+    (("report", GOOD, "--format", "markdwon"), "(did you mean 'markdown'?)"),
+    (("scan", "template", GOOD, "--select", "COST01"), "(did you mean 'COST001'?)"),
+    (("scan", "template", GOOD, "--ignore", "perfomance"), "(did you mean 'performance'?)"),
+    (("scan", "template", GOOD, "--select", "lambda-log-retention"), "(did you mean 'lambda-log-retention-unset'?)"),
+    (("scan", "template", GOOD, "--select", "cost_cost_q1_a22"), "(did you mean 'cost_cost_q1_a2'?)"),
+    (("rules", "show", "sec3"), "(did you mean 'SEC003'?)"),
+    (("scan", "template", GOOD, "--fail-onn", "high"), "--fail-on"),
+])
+def test_unknown_values_and_options_suggest_the_closest(args: tuple[str, ...], hint: str) -> None:
+    proc = walens(*args)
+    assert proc.returncode == 2, proc.stderr
+    error = [line for line in proc.stderr.splitlines() if "rror" in line]
+    assert len(error) == 1 and hint in error[0], proc.stderr
+
+
+def test_choices_are_case_insensitive() -> None:
+    code, doc = review(BAD, "--fail-on", "HIGH", "--lang", "JA")
+    assert code == 1 and doc["summary"]["failed"] is True and doc["lang"] == "ja"
+    code, _ = review(BAD, "--fail-on", "Never")
+    assert code == 0
 
 
 def test_select_and_ignore() -> None:

@@ -14,7 +14,8 @@ from typing import Annotated, Any
 import typer
 
 from walens import __version__
-from walens.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, UsageError, WalensError
+from walens.errors import (EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, UsageError, WalensError, aws_error,
+                           missing_extra, need_extra)
 
 app = typer.Typer(
     name="walens",
@@ -97,6 +98,7 @@ def _render(doc: dict[str, Any], fmt: Format, lang: Lang, output: Path | None,
         if output is None:
             raise UsageError("--format pdf needs --output FILE")
         pdf.write(doc, str(output), lang.value, **(options or {}))
+        _wrote(fmt.value, output)
         return
     color = _use_color(fmt, output)
     if output is None:
@@ -108,6 +110,12 @@ def _render(doc: dict[str, Any], fmt: Format, lang: Lang, output: Path | None,
             reporters.write(fmt.value, doc, handle, lang.value, color=color, options=options)
     except OSError as exc:
         raise UsageError(f"cannot write the report: {exc.strerror}", file=str(output)) from exc
+    _wrote(fmt.value, output)
+
+
+def _wrote(what: str, output: Path) -> None:
+    """Say where ``-o`` wrote (on stderr: stdout stays free for what the run prints there)."""
+    sys.stderr.write(f"walens: wrote the {what} report to {output}\n")
 
 
 def _exit_code(doc: dict[str, Any]) -> int:
@@ -174,11 +182,22 @@ def _config(config: Path | None, **flags: Any) -> Any:
 
 
 def _default_paths(paths: list[str] | None, cfg: Any) -> list[str]:
-    """No PATH: the repository root (the configuration's include/exclude then choose the files)."""
+    """No PATH: the repository root (the configuration's include/exclude then choose the files), said on stderr.
+
+    Outside a repository (no ``.git`` above, no configuration file) there is no root to default to.
+    """
     if paths:
         return paths
+    from walens.config import find_root
+
+    if cfg.path is None and find_root() is None:
+        raise UsageError("no PATH: name template files, folders or globs, or - to read stdin (with no PATH, "
+                         "walens reviews the repository root, and the current directory is in none)")
     rel = os.path.relpath(cfg.root)
-    return [rel if not rel.startswith("..") else cfg.root]
+    root = rel if not rel.startswith("..") else cfg.root
+    rules = f", with the include/exclude of {cfg.path}" if cfg.path else ""
+    sys.stderr.write(f"walens: no PATH given: reviewing the repository root {root}{rules}\n")
+    return [root]
 
 
 def _github(doc: dict[str, Any], fmt: Format, lang: str, output: Path | None) -> None:
@@ -272,6 +291,8 @@ def scan_template(
     kept = history.prepare_scan(scan_paths, save=save, workload=workload, location=history_location)
     doc = scan_templates(scan_paths, cfn_lint=cfn_lint, config=cfg, waivers=waiver_set,
                          waivers_expiring_within=waivers_expiring_within, answers=kept.answers, jobs=jobs)
+    if changed_since is not None and not doc["scan"]["inputs"] and not doc.get("errors"):
+        typer.echo(f"walens: no template changed since {changed_since}", err=True)
     note = history.record_scan(doc, kept)
     if note:
         typer.echo(note, err=True)
@@ -336,6 +357,7 @@ def scan_account(
     repo_url: RepoUrlOpt = None,
 ) -> None:
     """Review a live AWS account, read-only (AWS_ENDPOINT_URL is respected)."""
+    need_extra("boto3", "walens scan account")
     report_options = _report_options(title, customer, author, logo, repo_url)
     from walens import history, waivers
     from walens.pipeline import scan_account as run
@@ -402,6 +424,7 @@ def iam_policy(
     output: OutputOpt = None,
 ) -> None:
     """Print the minimal read-only IAM policy 'scan account' needs (from what its collectors declare)."""
+    need_extra("botocore", "walens iam-policy")
     from walens.scanners.account.iampolicy import policy
 
     _write_text(json.dumps(policy(_split(services), role_name=role_name, partition=partition), indent=2) + "\n",
@@ -514,7 +537,10 @@ def rules_show(
                 lines += ["", f"{labels[7]}:"] + [f"  {ref}" for ref in rule.references]
             typer.echo("\n".join(lines))
             return
-    raise UsageError(f"no rule {wanted!r}; see 'walens rules list'")
+    from walens.errors import did_you_mean
+
+    names = [n for r in load_rules([str(p) for p in rules_dir or []]) for n in (r.id, r.name)]
+    raise UsageError(f"no rule {wanted!r}{did_you_mean(wanted, names)}; see 'walens rules list'")
 
 
 class LensFormat(StrEnum):
@@ -729,6 +755,7 @@ def _write_text(text: str, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8", newline="\n")
     except OSError as exc:
         raise UsageError(f"cannot write the report: {exc.strerror}", file=str(output)) from exc
+    sys.stderr.write(f"walens: wrote {output}\n")
 
 
 @history_app.command("list")
@@ -922,6 +949,36 @@ def watool_push(
     raise typer.Exit(watool.exit_code(result))
 
 
+def _forgiving_choices(command: Any) -> Any:
+    """Make every choice option of ``command`` (and its subcommands) case-insensitive, and name the
+    closest choice in the error for an unknown value: ``--format htlm`` → "(did you mean 'html'?)"."""
+    from walens.errors import did_you_mean
+
+    for param in getattr(command, "params", ()):
+        kind = param.type
+        choices = [str(getattr(c, "value", c)) for c in getattr(kind, "choices", None) or ()]
+        if not choices:
+            continue
+        if hasattr(kind, "case_sensitive"):
+            kind.case_sensitive = False
+
+        def convert(value: Any, option: Any, ctx: Any, _convert: Any = kind.convert,
+                    _choices: list[str] = choices) -> Any:
+            try:
+                return _convert(value, option, ctx)
+            except Exception as exc:  # click's BadParameter: add the hint to its message, then re-raise
+                hint = did_you_mean(str(value), _choices)
+                message = getattr(exc, "message", None)
+                if hint and isinstance(message, str):
+                    setattr(exc, "message", message.rstrip(".") + hint)
+                raise
+
+        kind.convert = convert
+    for sub in (getattr(command, "commands", None) or {}).values():
+        _forgiving_choices(sub)
+    return command
+
+
 def main() -> None:
     """Entry point: run the app, print user errors on one line, keep tracebacks for --debug."""
     # A review builds many small, acyclic objects (nodes, views, findings) that live to the end of the
@@ -930,17 +987,25 @@ def main() -> None:
     gc.freeze()
     gc.set_threshold(20_000, 50, 100)
     try:
-        app(prog_name="walens")
+        _forgiving_choices(typer.main.get_command(app))(prog_name="walens")
     except WalensError as exc:
         sys.stderr.write(f"walens: error: {exc}\n")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception:  # a bug: say so, distinctly, never as a finding or a pass
-        if _state["debug"] or os.environ.get("WALENS_DEBUG"):
+    except Exception as exc:
+        debug = bool(_state["debug"] or os.environ.get("WALENS_DEBUG"))
+        # AWS unreachable, credentials missing or refused, an optional dependency not installed: not bugs.
+        user_error = aws_error(exc) or missing_extra(exc)
+        if user_error is not None:
+            if debug:
+                traceback.print_exc()
+            sys.stderr.write(f"walens: error: {user_error}\n")
+            sys.exit(user_error.exit_code)
+        # A bug: say so, distinctly, never as a finding or a pass.
+        if debug:
             traceback.print_exc()
         else:
-            exc = sys.exc_info()[1]
             sys.stderr.write(
                 f"walens: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)\n"
             )

@@ -439,6 +439,19 @@ def find_rule(rules: Sequence[Rule], wanted: str) -> Rule | None:
     return None
 
 
+def _closest(wanted: str, catalogue: Sequence[Rule], *, choices: bool = False) -> str:
+    """A did-you-mean hint for a mistyped rule ID or name (or pillar and ChoiceId with ``choices``)."""
+    from walens.errors import did_you_mean
+    from walens.rules import selector_names
+
+    names = selector_names(catalogue) if choices else [*(r.id for r in catalogue), *(r.name for r in catalogue)]
+    if choices:
+        from walens import lens
+
+        names += [bp.id for bp in lens.BEST_PRACTICES]
+    return did_you_mean(wanted, names)
+
+
 def resolve_rules(config: Config, catalogue: Sequence[Rule]) -> list[Rule]:
     """The rules to run: ``select`` (all when empty) minus ``ignore``, severities and params applied.
 
@@ -456,19 +469,20 @@ def resolve_rules(config: Config, catalogue: Sequence[Rule]) -> list[Rule]:
                     raise config.error(key, f"no rule evidences the best practice {selector!r} "
                                             "(see 'walens lens' for the rules of each ChoiceId)")
                 continue
-            raise config.error(key, f"unknown rule, pillar or ChoiceId {selector!r} (allowed: rule IDs "
+            raise config.error(key, f"unknown rule, pillar or ChoiceId {selector!r}"
+                                    f"{_closest(selector, catalogue, choices=True)} (allowed: rule IDs "
                                     "such as COST001, rule names, pillars such as security or "
                                     "costOptimization, ChoiceIds such as cost_cost_q1_a2; "
                                     "see 'walens rules list')")
     for key in ("severity", "params"):
         for rule_id in config[key]:
             if find_rule(catalogue, rule_id) is None:
-                raise config.error(key, f"unknown rule {rule_id!r} (allowed: the IDs or names "
-                                        "'walens rules list' prints)")
+                raise config.error(key, f"unknown rule {rule_id!r}{_closest(rule_id, catalogue)} (allowed: the "
+                                        "IDs or names 'walens rules list' prints)")
     for sup in config.suppressions:
         if sup.rule != "*" and find_rule(catalogue, sup.rule) is None:
-            raise config.error("suppressions", f"suppressions[{sup.index}].rule: unknown rule {sup.rule!r} "
-                                               "(allowed: a rule ID or name, or *)")
+            raise config.error("suppressions", f"suppressions[{sup.index}].rule: unknown rule {sup.rule!r}"
+                                               f"{_closest(sup.rule, catalogue)} (allowed: a rule ID or name, or *)")
 
     select, ignore = config["select"], config["ignore"]
     if select:

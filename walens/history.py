@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from walens.errors import UsageError, WalensError
+from walens.errors import UsageError, WalensError, need_extra
 
 if TYPE_CHECKING:
     import sqlite3
@@ -335,6 +335,7 @@ class S3History:
         self.prefix = prefix.strip("/")
         self.location = f"s3://{bucket}/{self.prefix}" if self.prefix else f"s3://{bucket}"
         if client is None:
+            need_extra("boto3", "an s3:// history")
             import boto3  # only the S3 backend needs it
 
             client = boto3.client("s3")

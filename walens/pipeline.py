@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from walens import engine, facts, graph
-from walens.errors import InputError, NotATemplate
+from walens.errors import InputError, NotATemplate, UsageError, need_extra
 from walens.model import Resource
 from walens.rules import Rule, load_rules, select_rules
 
@@ -34,6 +34,7 @@ class TemplateBatch:
     resources: list[Resource] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
+    found: int = 0  # files discovered, before include/exclude
 
 
 def _error(exc: InputError, path: str) -> dict[str, Any]:
@@ -55,8 +56,9 @@ def iter_templates(paths: Sequence[str], batch: TemplateBatch,
                    keep: Callable[[str], bool] | None = None) -> Iterator[tuple[Template, list[Resource]]]:
     """Yield each readable template under ``paths`` with its linked resources (facts computed).
 
-    Unreadable and skipped inputs are recorded in ``batch`` instead. One template at a time, so a
-    caller that keeps only findings holds one template's resources in memory, not the batch's.
+    Unreadable and skipped inputs are recorded in ``batch`` instead (a path naming nothing is a
+    UsageError). One template at a time, so a caller that keeps only findings holds one template's
+    resources in memory, not the batch's.
     ``keep`` filters discovered files (the configuration's include/exclude); dropped ones are not listed.
     """
     for path in _discover(paths, batch, keep):
@@ -69,12 +71,25 @@ def iter_templates(paths: Sequence[str], batch: TemplateBatch,
 
 
 def _discover(paths: Sequence[str], batch: TemplateBatch, keep: Callable[[str], bool] | None) -> list[str]:
+    """The files to review; a path that names nothing (or a folder without candidates) is a UsageError."""
     files, missing = discover(list(paths))
+    if missing:  # a typo must not end as a review of nothing that passes
+        raise UsageError("; ".join(f"{path}: {problem}" for path, problem in missing))
+    batch.found = len(files)
     if keep is not None:
         files = [f for f in files if keep(f)]
-    for path, problem in missing:
-        batch.errors.append({"file": path, "kind": "io", "line": None, "message": problem})
     return files
+
+
+def _nothing_reviewed(paths: Sequence[str], batch: TemplateBatch, config: Config) -> UsageError:
+    """Folders or globs that held no CloudFormation or SAM template: why, as a usage error."""
+    where = ", ".join(paths)
+    if batch.skipped:
+        return UsageError(f"no CloudFormation or SAM template in {where}: the {len(batch.skipped)} files found "
+                          "there are not CloudFormation or SAM")
+    rules = f" of {config.path}" if config.path else ""
+    return UsageError(f"no CloudFormation or SAM template in {where}: none of the {batch.found} files found "
+                      f"is selected (include/exclude{rules}; walens's own files are never reviewed)")
 
 
 def _skipped(exc: NotATemplate, path: str) -> dict[str, Any]:
@@ -211,6 +226,8 @@ def scan_templates(
     from walens.suppress import Suppressor
 
     started = datetime.now(UTC)
+    if cfn_lint:  # before the review, not after it
+        need_extra("cfnlint", "--cfn-lint")
     if config is None:
         config = default_config().with_flags(lang=lang, fail_on=fail_on, select=list(select) or None,
                                              ignore=list(ignore) or None, rules_dirs=list(rules_dirs) or None)
@@ -245,6 +262,11 @@ def scan_templates(
             waivers.apply(found)
         findings.extend(found)
         inputs.append({"path": review.path, "sha256": review.sha256})
+    # Folders and globs that held no template fail; files named one by one may all be skipped
+    # (pre-commit passes every staged YAML file), and --changed-since may leave nothing to review.
+    if (not inputs and not batch.errors and config.only is None
+            and not any(p == "-" or os.path.isfile(p) for p in paths)):
+        raise _nothing_reviewed(paths, batch, config)
     doc = engine.build_review(
         findings=findings,
         rules=rules,
@@ -318,6 +340,7 @@ def scan_account(
     (walens.scanners.account.accounts); ``waivers`` and ``answers`` work as for templates.
     Imports boto3 (through ``walens.scanners.account``): only account mode does.
     """
+    need_extra("boto3", "walens scan account")
     from walens.scanners import account
 
     started = datetime.now(UTC)

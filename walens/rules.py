@@ -16,7 +16,7 @@ import jmespath.exceptions
 import jmespath.parser
 import yaml
 
-from walens.errors import RuleError, UsageError
+from walens.errors import RuleError, UsageError, did_you_mean
 from walens.model import Pillar, Severity
 
 ID_RE = re.compile(r"^[A-Z]+[0-9]{3}$")
@@ -365,6 +365,11 @@ def _matches(rule: Rule, selector: str) -> bool:
             or PILLAR_FOLDERS.get(lowered) == rule.pillar)
 
 
+def selector_names(rules: Sequence[Rule]) -> list[str]:
+    """Every name a selector may use for these rules: IDs, names and pillars (for did-you-mean hints)."""
+    return [*(r.id for r in rules), *(r.name for r in rules), *(str(p) for p in Pillar), *PILLAR_FOLDERS]
+
+
 def select_rules(rules: Sequence[Rule], select: Sequence[str] = (), ignore: Sequence[str] = ()) -> list[Rule]:
     """Keep the rules ``select`` names (all when empty) minus those ``ignore`` names.
 
@@ -374,7 +379,8 @@ def select_rules(rules: Sequence[Rule], select: Sequence[str] = (), ignore: Sequ
     """
     for selector in (*select, *ignore):
         if not any(_matches(rule, selector) for rule in rules):
-            raise UsageError(f"unknown rule or pillar {selector!r} in --select/--ignore")
+            raise UsageError(f"unknown rule or pillar {selector!r}{did_you_mean(selector, selector_names(rules))} "
+                             "in --select/--ignore")
     if select:
         chosen = [r for r in rules if any(_matches(r, s) for s in select)
                   and (r.status != "deprecated" or any(s in (r.id, r.name) for s in select))]

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from walens.errors import EXIT_INPUT, EXIT_OK, UsageError, WalensError
+from walens.errors import EXIT_INPUT, EXIT_OK, UsageError, WalensError, need_extra
 
 LENS_ALIAS = "serverless"
 NOTES_MAX = 2084
@@ -47,6 +47,7 @@ def check_workload_id(value: str) -> str:
 
 def make_client(*, profile: str | None = None, region: str | None = None) -> Any:
     """A ``wellarchitected`` client (boto3 imported here only)."""
+    need_extra("boto3", "walens wa-tool push")
     import boto3
     from botocore.exceptions import BotoCoreError, ProfileNotFound
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
-from walens.errors import UsageError
+from walens.errors import AwsError, UsageError, WalensError, aws_error, did_you_mean
 from walens.model import Resource, Unknown
 
 # Service name (as --services takes it) -> collector module, in the order tasks start.
@@ -89,7 +89,8 @@ def resolve_services(names: Sequence[str]) -> list[str]:
     for name in names:
         key = SERVICE_ALIASES.get(name.strip().lower(), name.strip().lower())
         if key not in SERVICE_MODULES:
-            raise UsageError(f"--services {name!r}: expected some of {', '.join(SERVICE_MODULES)}")
+            raise UsageError(f"--services {name!r}: expected some of {', '.join(SERVICE_MODULES)}"
+                             + did_you_mean(name.strip(), [*SERVICE_MODULES, *SERVICE_ALIASES]))
         if key not in out:
             out.append(key)
     return out
@@ -126,8 +127,8 @@ def collect(*, profile: str | None = None, regions: Sequence[str] = (), all_regi
     modules = {name: module(name) for name in names}
     try:
         session = session or boto3.Session(profile_name=profile)
-    except botocore.exceptions.ProfileNotFound as exc:
-        raise UsageError(f"--profile: {exc}") from exc
+    except botocore.exceptions.BotoCoreError as exc:  # no such profile, a malformed config file
+        raise _aws_error(exc, "open the AWS session") from exc
     home = (list(regions) or [session.region_name or ""])[0]
     if not home and not all_regions:
         raise UsageError("no region: pass --region (or --all-regions), or set AWS_REGION or a profile region")
@@ -137,10 +138,9 @@ def collect(*, profile: str | None = None, regions: Sequence[str] = (), all_regi
     scope = Scope(session, "", partition, collected, max_workers, hooks)
     try:
         identity = scope.client("sts", home).get_caller_identity()
-    except botocore.exceptions.NoCredentialsError as exc:
-        raise UsageError("no AWS credentials found (the standard chain: environment, profile, SSO, instance role)") from exc
-    except botocore.exceptions.ClientError as exc:
-        raise UsageError(f"cannot identify the account: {exc}") from exc
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        # No credentials, expired or refused ones, an unreachable endpoint: one line, exit 4.
+        raise _aws_error(exc, "identify the account (sts:GetCallerIdentity)") from exc
     scope.account = str(identity.get("Account"))
     arn = str(identity.get("Arn") or "")
     if arn.startswith("arn:"):
@@ -181,9 +181,14 @@ def collect(*, profile: str | None = None, regions: Sequence[str] = (), all_regi
             plan([task_key(t) for t in after])
         run_tasks(after, max_workers, progress)
     except botocore.exceptions.NoCredentialsError as exc:
-        raise UsageError("AWS credentials disappeared during the scan") from exc
+        raise AwsError("AWS credentials disappeared during the scan") from exc
     insights.finish(collected, names)
     return collected
+
+
+def _aws_error(exc: Exception, doing: str) -> WalensError:
+    """The one-line error for a failure to reach AWS or to authenticate (exit 4)."""
+    return aws_error(exc, doing) or AwsError(f"cannot {doing}: {exc}")
 
 
 def _regions(scope: Any, home: str, regions: list[str], all_regions: bool) -> list[str]:

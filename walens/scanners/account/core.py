@@ -55,7 +55,9 @@ NOT_FOUND_CODES = frozenset({
 })
 # Services read for optional facts (walens.scanners.account.metrics): few attempts, so an endpoint that
 # answers 5xx (an emulator without the service) costs a second, not adaptive backoff's half a minute.
-FEW_RETRIES = {"compute-optimizer": 2}
+# STS is the first call (GetCallerIdentity) and AssumeRole: an unreachable endpoint or refused
+# credentials end the run with one line in about a second, not after ten adaptive attempts.
+FEW_RETRIES = {"compute-optimizer": 2, "sts": 3}
 # Operations a read-only scan may call: the verbs below, plus the few reads named explicitly.
 READ_PREFIXES = ("Describe", "Get", "List", "BatchGet")
 READ_EXTRA = frozenset({"logs:StartQuery", "logs:StopQuery", "logs:GetQueryResults", "cloudwatch:GetMetricData",
