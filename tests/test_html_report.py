@@ -333,3 +333,23 @@ def test_rules_with_a_cloudformation_example_show_it_beside_the_sam_one(lang: st
     # The CloudFormation snippet is highlighted like the SAM one and never carries the SAM transform.
     assert "AWS::Serverless-2016-10-31" not in "".join(
         doc["rules"][rid]["remediation"]["example_cfn"] for rid in with_cfn)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_customer_report_shows_paths_relative_to_the_scanned_folder_and_no_ci_gate(tmp_path: Path, lang: str) -> None:
+    app = tmp_path / "home" / "alice" / "orders-app"
+    (app / "nested").mkdir(parents=True)
+    (app / "nested" / "template.yaml").write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    (app / "broken.yaml").write_text("Resources: [\n", encoding="utf-8")
+    doc = scan_templates([str(app)], fail_on="never", lang=lang)
+    assert doc["scan"]["roots"] == [str(app)] and doc["errors"]
+    out = render("html", doc, lang)
+    assert str(tmp_path) not in out and "/home/alice" not in out
+    findings = out.split('<section id="findings"', 1)[1].split('<section id="appendices"', 1)[0]
+    assert re.search(r'<td class="mono">nested/template\.yaml:\d+</td>', findings)
+    appendix = out.split('<section id="appendices"', 1)[1]
+    assert '<td class="mono">nested/template.yaml</td>' in appendix
+    assert re.search(r'<td class="mono">broken\.yaml(:\d+)?</td>', appendix)
+    # The CI gate is the pipeline's business, not the customer's: no "fail-on never: PASSED".
+    assert "fail-on" not in out and "PASSED" not in out
+    assert ">fail-on never" not in out and "CI ゲート" not in out and "CI gate" not in out

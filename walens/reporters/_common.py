@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -364,11 +365,109 @@ def location_key(finding: Mapping[str, Any]) -> tuple[str, int, int]:
     return (str(loc.get("file") or "\uffff"), int(loc.get("line") or 0), int(loc.get("column") or 0))
 
 
-def where(finding: Mapping[str, Any]) -> str:
-    """``file:line`` of a finding, or its ARN/region for an account finding, or ''."""
+def _norm(path: str) -> str:
+    """A path with ``/`` separators, ``.`` and ``..`` folded lexically (no file system access)."""
+    text = path.replace("\\", "/")
+    if re.match(r"^[A-Za-z]:/", text):
+        return text[:2] + posixpath.normpath(text[2:])
+    return posixpath.normpath(text)
+
+
+def _is_abs(path: str) -> bool:
+    return path.startswith("/") or bool(re.match(r"^[A-Za-z]:/", path))
+
+
+@dataclass(frozen=True)
+class PathDisplay:
+    """Shows review paths relative to the scanned root(s) (``scan.roots``: what the user passed).
+
+    A root that is itself an input file counts by its folder. With several roots the base is their
+    common folder. A path outside every root is shown by its name when it is absolute, as stored
+    otherwise; a review written before ``scan.roots`` existed shows absolute paths relative to the
+    common folder of its inputs. No absolute local path (``/home/...``) reaches a customer report.
+    """
+
+    base: str | None
+
+    @classmethod
+    def of(cls, doc: Mapping[str, Any]) -> PathDisplay:
+        """The display rule for ``doc`` (computed once per report)."""
+        scan = doc.get("scan") or {}
+        inputs = {_norm(str(i.get("path"))) for i in scan.get("inputs") or [] if i.get("path")}
+        roots = [_norm(str(r)) for r in scan.get("roots") or [] if r and r not in ("-", "<stdin>")]
+        if roots:
+            dirs = [posixpath.dirname(r) or "." if r in inputs else r for r in roots]
+        else:  # a review written before scan.roots: only absolute inputs need a base
+            dirs = [posixpath.dirname(p) or "." for p in inputs if _is_abs(p)]
+        if not dirs:
+            return cls(None)
+        try:
+            base = posixpath.commonpath(dirs) if len(dirs) > 1 else dirs[0]
+        except ValueError:  # absolute and relative roots mixed: nothing common
+            return cls(None)
+        return cls(base)
+
+    def __call__(self, path: object) -> str:
+        text = str(path if path is not None else "")
+        if not text or text in ("-", "<stdin>"):
+            return text
+        norm = _norm(text)
+        if self.base is not None and _is_abs(norm) == _is_abs(self.base):
+            if self.base in (".", ""):
+                inside = not norm.startswith("../") and norm != ".."
+            else:
+                inside = norm == self.base or norm.startswith(self.base.rstrip("/") + "/")
+            if inside:
+                rel = posixpath.relpath(norm, self.base) if norm != self.base else posixpath.basename(norm)
+                return rel if rel != "." else posixpath.basename(norm) or norm
+        return posixpath.basename(norm) or norm if _is_abs(norm) else text
+
+
+def with_display_paths(doc: Mapping[str, Any], *, absolute_only: bool = False) -> dict[str, Any]:
+    """A shallow copy of ``doc`` whose file paths are the ones a report shows (:class:`PathDisplay`).
+
+    Findings' locations, inputs, errors, skipped files, cfn-lint results, unused suppressions and the
+    "since the last review" items are rewritten; nothing else is copied. ``absolute_only`` keeps
+    relative paths as stored (the Markdown report links them under ``--repo-url``).
+    """
+    show = PathDisplay.of(doc)
+
+    def fix(path: Any) -> Any:
+        if not isinstance(path, str) or (absolute_only and not _is_abs(_norm(path))):
+            return path
+        return show(path)
+
+    def relocate(item: Mapping[str, Any]) -> dict[str, Any]:
+        loc = item.get("location")
+        if isinstance(loc, Mapping) and loc.get("file"):
+            return {**item, "location": {**loc, "file": fix(loc["file"])}}
+        return dict(item)
+
+    out = dict(doc)
+    out["findings"] = [relocate(f) for f in doc.get("findings") or []]
+    scan = dict(doc.get("scan") or {})
+    if scan.get("inputs") is not None:
+        scan["inputs"] = [{**i, "path": fix(i.get("path"))} for i in scan["inputs"]]
+    out["scan"] = scan
+    for key, field_ in (("errors", "file"), ("skipped", "path"), ("validity", "file"), ("unused_suppressions", "file")):
+        if doc.get(key) is not None:
+            out[key] = [{**e, field_: fix(e.get(field_))} if isinstance(e, Mapping) else e for e in doc[key]]
+    since = doc.get("since_last_review")
+    if isinstance(since, Mapping) and isinstance(since.get("findings"), Mapping):
+        out["since_last_review"] = {**since, "findings": {
+            k: [relocate(i) for i in v] if isinstance(v, list) else v for k, v in since["findings"].items()}}
+    return out
+
+
+def where(finding: Mapping[str, Any], show: PathDisplay | None = None) -> str:
+    """``file:line`` of a finding, or its ARN/region for an account finding, or ''.
+
+    ``show`` (:class:`PathDisplay`) turns the stored path into the one a report shows.
+    """
     loc = finding.get("location") or {}
     if loc.get("file"):
-        return f"{loc['file']}:{loc['line']}" if loc.get("line") else str(loc["file"])
+        file = show(loc["file"]) if show is not None else str(loc["file"])
+        return f"{file}:{loc['line']}" if loc.get("line") else file
     resource = finding.get("resource") or {}
     return str(resource.get("arn") or resource.get("region") or "")
 

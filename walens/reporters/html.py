@@ -45,8 +45,8 @@ from walens.reporters._common import (
     severity_rank,
     suppression_text,
     totals_line_parts,
-    verdict,
     where,
+    with_display_paths,
     with_status,
 )
 from walens.reporters._common import failing as failing_findings
@@ -656,9 +656,9 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, title:
     from markupsafe import Markup
 
     t = Labels(lang)
+    doc = with_display_paths(doc)  # paths relative to what was scanned: no /home/... in a customer's report
     tool = doc.get("tool") or {}
     scan = doc.get("scan") or {}
-    fail_on, failed = verdict(doc)
     table = pillar_severity_table(doc)
     failing = failing_findings(doc)
     by_sev = {s: sum(1 for f in failing if f.get("severity") == s) for s in SEVERITIES}
@@ -698,9 +698,7 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, title:
         "scope": scope,
         "inputs": inputs,
         "input_rows": [{"path": str(i.get("path")), "sha256": str(i.get("sha256") or "")} for i in scan.get("inputs") or []],
-        "failed": failed,
         "has_risks": bool(failing),
-        "gate": f"{t('fail_on', level=fail_on)}: {t('verdict_failed') if failed else t('verdict_passed')}",
         "totals": t("list_sep").join(totals_line_parts(doc, t)),
         "headline": (t("exec_headline", failing=len(failing), resources=len(resources_failing), high=by_sev["high"])
                      if failing else t("exec_headline_none")),
