@@ -293,13 +293,16 @@ def test_markdown_stays_under_the_limit_and_says_what_it_left_out() -> None:
         doc["findings"].append(f)
     out = render("markdown", doc, "en")
     assert len(out) <= LIMIT
-    shown = out.count("<details>")
+    shown = len(re.findall(r"^- \*\*.+?\*\* · ", out, flags=re.M))  # one line per failing finding shown
     note = re.search(r"(\d+) more failing findings are not shown \(([^)]*)\)", out)
     assert note is not None and int(note.group(1)) == 600 - shown and shown > 20
     # Highest severities are shown first, so what is left out is the least severe.
     assert note.group(2).split(", ")[-1].startswith("Info ")
     small = render("markdown", sample(), "en")
-    assert "not shown" not in small and small.count("<details>") == 9
+    assert "not shown" not in small and len(re.findall(r"^- \*\*.+?\*\* · ", small, flags=re.M)) == 9
+    # The rule's explanation is said once per rule, whatever the number of its resources.
+    heads = re.findall(r"^#### COST001 ", out, flags=re.M)  # one rule at four severities: up to four blocks
+    assert 1 <= len(heads) <= 4 and out.count("**Why it matters:**") == len(heads) and shown > 10 * len(heads)
 
 
 @pytest.mark.parametrize("value", [{}, [], {"a": [1, {"b": []}], "c": {}}, [[1, 2], {"x": "日本 <&>"}], "s", None, 0])
