@@ -136,7 +136,7 @@ def test_sections_in_order_with_a_working_table_of_contents() -> None:
     # Headings are semantic: one h1, then h2 sections; every table header cell has a scope.
     headings = [t for t, _ in page.tags if re.fullmatch(r"h[1-6]", t)]
     assert headings.count("h1") == 1 and headings[1] == "h2"
-    assert all(a.get("scope") in ("col", "row") for t, a in page.tags if t == "th")
+    assert all(a.get("scope") in ("col", "row", "rowgroup") for t, a in page.tags if t == "th")
 
 
 def test_executive_summary_draws_three_labelled_svg_charts_and_the_top_risks() -> None:
@@ -186,7 +186,7 @@ def test_findings_are_grouped_by_pillar_and_practice_with_highlighted_fix() -> N
     order = ["operationalExcellence", "security", "reliability", "performance", "costOptimization"]
     assert pillars == sorted(pillars, key=order.index)
     assert "examples/orders/template.yaml:24" in section
-    assert '<pre class="code" aria-label="Example"><code><span class="k">' in section
+    assert re.search(r'<pre class="code( short)?" aria-label="Example"><code><span class="l"><span class="k">', section)
     # Everything is readable without JavaScript: the toolbar is hidden until the script shows it.
     assert '<form class="toolbar" id="toolbar" hidden' in section
 
@@ -255,7 +255,11 @@ def test_yaml_highlighter_escapes_every_character_and_keeps_the_text() -> None:
     out = highlight_yaml(text)
     assert "<script>" not in out and "<b>" not in out and "</code>" not in out
     assert html.unescape(re.sub(r"<[^>]+>", "", out)) == text.rstrip("\n")
-    assert set(re.findall(r'<span class="(\w)">', out)) == {"k", "s", "t", "n", "c", "p"}
+    assert set(re.findall(r'<span class="(\w)">', out)) == {"k", "s", "t", "n", "c", "p", "l"}
+    # One span per line, classed by its indentation: a wrapped line continues under its own indentation.
+    lines = re.findall(r'<span class="l( i\d+)?">', out)
+    assert [c.strip() for c in lines] == ["", "i2", "i4", "i4", "i4", "i4", "i6"]
+    assert out.count("\n") == len(text.rstrip("\n").splitlines()) - 1
     assert '<span class="k">Resources</span><span class="p">:</span>' in out
     assert '<span class="t">!Ref</span>' in out
 
@@ -353,3 +357,46 @@ def test_customer_report_shows_paths_relative_to_the_scanned_folder_and_no_ci_ga
     # The CI gate is the pipeline's business, not the customer's: no "fail-on never: PASSED".
     assert "fail-on" not in out and "PASSED" not in out
     assert ">fail-on never" not in out and "CI ゲート" not in out and "CI gate" not in out
+
+
+def test_japanese_print_puts_a_truetype_cjk_font_first_and_breaks_lines_by_japanese_rules() -> None:
+    ja = parse(render("html", sample(), "ja")).raw["style"][0]
+    screen, _, printed = ja.partition("@media print")
+    assert 'body { margin: 0;' in screen and 'font-family: "Hiragino Sans"' in screen  # screens: the platform font
+    # Print: IPA (TrueType outlines, embedded as CIDFontType2) before the CFF Noto Sans CJK Skia prints as Type 3.
+    assert 'font-family: "IPAexGothic", "IPAPGothic", "Hiragino Sans"' in printed
+    assert '"IPAGothic", "Noto Sans Mono CJK JP"' in printed and "font-synthesis: none" in printed
+    assert ":lang(ja) { line-break: strict; word-break: auto-phrase; }" in screen
+    en = parse(render("html", sample(), "en")).raw["style"][0]
+    assert "IPAexGothic" not in en
+
+
+def test_japanese_text_has_no_space_after_punctuation_or_between_japanese_characters() -> None:
+    from walens.reporters._common import tidy
+
+    assert tidy("保持されます。 AWS は、 ログを 保存します。", "ja") == "保持されます。AWS は、ログを保存します。"
+    assert tidy("Kept. Then, logs", "en") == "Kept. Then, logs"
+    doc = sample()
+    rule = next(iter(doc["rules"].values()))
+    rule["rationale"]["ja"] = "ログは失効しません。 コストが増えます、 AWS Lambda は 作成します。"
+    rid = next(r for r, v in doc["rules"].items() if v is rule)
+    assert any(f["rule_id"] == rid and f["status"] == "fail" for f in doc["findings"])
+    for fmt in ("html", "markdown"):
+        out = render(fmt, doc, "ja")
+        assert "ログは失効しません。コストが増えます、AWS Lambda は作成します。" in out
+
+
+@pytest.mark.parametrize(("failing", "expected"), [
+    (1, "1 failing check across 1 resource; 1 of them is high severity."),
+    (2, "2 failing checks across 2 resources; 2 of them are high severity."),
+])
+def test_headline_counts_are_grammatical(failing: int, expected: str) -> None:
+    doc = sample()
+    fails = [f for f in doc["findings"] if f["status"] == "fail" and f["severity"] == "high"]
+    keep = {id(f) for f in fails[:failing]}
+    doc["findings"] = [f for f in doc["findings"] if f["status"] != "fail" or id(f) in keep]
+    for i, f in enumerate(fails[:failing]):
+        f["resource"]["origin"] = f["resource"]["id"] = f"Resource{i}"
+    doc.pop("summary", None)
+    out = render("html", doc, "en")
+    assert f"<strong>{expected}</strong>" in out

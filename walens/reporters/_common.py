@@ -131,6 +131,17 @@ def format_message(template: str, values: Mapping[str, Any]) -> str:
         return template
 
 
+_CJK = "\u3000-\u30ff\u3400-\u9fff\uff00-\uffef"
+# A line break in a folded YAML text leaves a space between two Japanese characters, or after 、/。:
+# not a word gap in Japanese.
+_JA_GAP = re.compile(f"(?<=[{_CJK}]) +(?=[{_CJK}])|(?<=[、。]) +")
+
+
+def tidy(text: str, lang: str) -> str:
+    """Text as a reader of ``lang`` expects it: in Japanese, no space between Japanese characters or after 、/。."""
+    return _JA_GAP.sub("", text) if lang == "ja" else text
+
+
 def display_name(resource: Mapping[str, Any]) -> str:
     """The resource's physical name, or its logical ID when the name is only a reference placeholder."""
     name = resource.get("name")

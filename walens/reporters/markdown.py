@@ -39,6 +39,7 @@ from walens.reporters._common import (
     baselined,
     failing as failing_findings,
     suppression_text,
+    tidy,
     where,
     with_display_paths,
     with_status,
@@ -124,7 +125,7 @@ def _resource_line(f: Mapping[str, Any], t: Labels) -> str:
 def _occurrence(doc: Mapping[str, Any], f: Mapping[str, Any], t: Labels, repo_url: str | None,
                 show: PathDisplay) -> str:
     """One list item: where, which resource, and the finding's own message."""
-    message = finding_message(doc, f, t.lang)
+    message = tidy(finding_message(doc, f, t.lang), t.lang)
     return f"- **{_location(f, repo_url, show)}** · {_resource_line(f, t)}" + (f" — {esc(message)}" if message else "")
 
 
@@ -142,10 +143,10 @@ def _rule_head(doc: Mapping[str, Any], rule_id: str, findings: list[Mapping[str,
     lines = [f"#### {esc(rule_id)} {esc(title)} ({esc(count)})", "",
              f"{esc(t('rule'))}: `{esc(first.get('rule_name') or rule_id)}` · {practice}", ""]
     body: list[str] = []
-    rationale = rule_text(doc, rule_id, "rationale", lang)
+    rationale = tidy(rule_text(doc, rule_id, "rationale", lang), lang)
     if rationale:
         body += [f"**{esc(t('rationale'))}:** {esc(rationale)}", ""]
-    remediation = rule_text(doc, rule_id, "remediation", lang)
+    remediation = tidy(rule_text(doc, rule_id, "remediation", lang), lang)
     if remediation:
         body += [f"**{esc(t('remediation'))}:** {esc(remediation)}", ""]
     example = rule_example(doc, rule_id)
