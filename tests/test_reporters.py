@@ -397,3 +397,19 @@ def html_escape(text: str) -> str:
     import html
 
     return html.escape(text)
+
+
+def test_every_fixed_not_assessed_reason_of_walens_reads_in_japanese() -> None:
+    from walens.reporters._common import reason_text
+
+    source = Path(__file__).resolve().parents[1] / "walens"
+    literals = {m for path in source.rglob("*.py")
+                for m in re.findall(r'Unknown\("([^"{}]+)"\)', path.read_text(encoding="utf-8"))}
+    assert len(literals) > 20
+    untranslated = sorted(r for r in literals if reason_text(r, "ja") == r)
+    assert untranslated == []
+    # A reason under a property path keeps the path and translates the rest, however deep.
+    assert reason_text("Properties.X: Fn::If: condition IsProd cannot be decided from parameter defaults", "ja") == (
+        "Properties.X: Fn::If: 条件 IsProd はパラメーターのデフォルト値からは判定できません")
+    assert reason_text("parameter P has no default", "en") == "parameter P has no default"
+    assert reason_text("a custom fact's own words", "ja") == "a custom fact's own words"

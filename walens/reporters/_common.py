@@ -142,6 +142,79 @@ def tidy(text: str, lang: str) -> str:
     return _JA_GAP.sub("", text) if lang == "ja" else text
 
 
+# Why a check ended not assessed, as walens's resolvers and facts word it (English), in Japanese. A reason
+# is often "<property or intrinsic>: <reason>"; the part after the prefix is looked up again. A reason no
+# pattern knows (a custom rule's fact) stays as written.
+_REASONS_JA: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(f"^{pattern}$"), text) for pattern, text in (
+    (r"parameter (\S+) has no default", "パラメーター {0} にデフォルト値がありません"),
+    (r"parameter (\S+) is read from SSM parameter (.+)", "パラメーター {0} は SSM パラメーター {1} から読み込まれます"),
+    (r"(\S+) is neither a parameter nor a resource", "{0} はパラメーターでもリソースでもありません"),
+    (r"malformed argument", "引数の形式が正しくありません"),
+    (r"(\S+) is not evaluated", "{0} は評価されません"),
+    (r"nesting deeper than (\d+) levels", "入れ子が {0} 階層を超えています"),
+    (r"(\$\{.+\}) is not a string", "{0} は文字列ではありません"),
+    (r"attribute of (\S+) cannot be determined", "{0} の属性を特定できません"),
+    (r"delimiter is not a string", "区切り文字が文字列ではありません"),
+    (r"an item is not a string", "要素に文字列でないものがあります"),
+    (r"the value is not a string", "値が文字列ではありません"),
+    (r"index cannot be determined", "インデックスを特定できません"),
+    (r"index (\S+) out of range", "インデックス {0} が範囲外です"),
+    (r"region cannot be determined", "リージョンを特定できません"),
+    (r"the Availability Zones depend on the account and region",
+     "アベイラビリティーゾーンはアカウントとリージョンによって異なります"),
+    (r"export (\S+) is defined in another stack", "エクスポート {0} は別のスタックで定義されています"),
+    (r"export of another stack", "別のスタックのエクスポートです"),
+    (r"((?:Fn::ImportValue )?\S+) cannot be resolved from the template", "{0} はテンプレートからは解決できません"),
+    (r"condition (\S+) cannot be decided from parameter defaults",
+     "条件 {0} はパラメーターのデフォルト値からは判定できません"),
+    (r"mapping (\S+) is not declared", "マッピング {0} が宣言されていません"),
+    (r"(\S+) has no entry (\S+)", "{0} にエントリ {1} がありません"),
+    (r"cannot evaluate", "評価できません"),
+    (r"cannot evaluate (.+?): (.+)", "{0} を評価できません: {1}"),
+    (r"the definition is stored in S3", "定義は S3 に保存されています"),
+    (r"the OpenAPI definition is in S3 \(BodyS3Location\)", "OpenAPI 定義は S3 にあります (BodyS3Location)"),
+    (r"the definition is in S3 \(DefinitionS3Location/DefinitionUri\), not in the template",
+     "定義はテンプレートではなく S3 にあります (DefinitionS3Location/DefinitionUri)"),
+    (r"the definition is not a mapping", "定義がマッピングではありません"),
+    (r"the state machine has no definition in the template", "ステートマシンの定義がテンプレートにありません"),
+    (r"the method's request validator is not defined in the template",
+     "メソッドのリクエストバリデーターがテンプレートで定義されていません"),
+    (r"the route's API is not in the template, so its protocol \(HTTP or WebSocket\) is unknown",
+     "ルートの API がテンプレートにないため、プロトコル (HTTP または WebSocket) が分かりません"),
+    (r"the function's Timeout is not positive", "関数の Timeout が正の値ではありません"),
+    (r"the template's parameters could not be read again", "テンプレートのパラメーターを再度読み込めませんでした"),
+    (r"the local definition file (.+) cannot be read", "ローカルの定義ファイル {0} を読み込めません"),
+    (r"deployment configuration (\S+) is not defined in this template",
+     "デプロイ設定 {0} はこのテンプレートで定義されていません"),
+    (r"(\S+) is not valid JSON(?: once resolved)?", "{0} は有効な JSON ではありません"),
+    (r"(\S+) is not a mapping", "{0} がマッピングではありません"),
+    (r"(\S+) is not a string", "{0} が文字列ではありません"),
+    (r"(.+) is not a number", "{0} が数値ではありません"),
+    (r"(.+) is not a JSON or YAML state machine definition", "{0} は JSON または YAML のステートマシン定義ではありません"),
+    (r"Retry/Catch of (.+) cannot be resolved", "{0} の Retry/Catch を解決できません"),
+    (r"the log level is not known from the template: (.+)", "ログレベルはテンプレートからは分かりません: {0}"),
+    (r"(\S+) is not known from the template: (.+)", "{0} はテンプレートからは分かりません: {1}"),
+    (r"whether an alarm notifies on (.+) is not known from the template \((.+)\)",
+     "{0} のアラームが通知するかどうかはテンプレートからは分かりません ({1})"),
+))
+_REASON_PREFIX = re.compile(r"^(Fn::\w+|Ref|[A-Za-z][\w.\[\]/-]*(?: of [\w.-]+)?): (.+)$", re.S)
+
+
+def reason_text(reason: object, lang: str) -> str:
+    """A not-assessed reason in ``lang``: English as recorded, Japanese where walens knows the wording."""
+    text = " ".join(str(reason or "").split())
+    if lang != "ja" or not text:
+        return text
+    for pattern, template in _REASONS_JA:
+        m = pattern.match(text)
+        if m:
+            return template.format(*(reason_text(g, lang) if ": " in g else g for g in m.groups()))
+    m = _REASON_PREFIX.match(text)
+    if m:
+        return f"{m.group(1)}: {reason_text(m.group(2), lang)}"
+    return text
+
+
 def display_name(resource: Mapping[str, Any]) -> str:
     """The resource's physical name, or its logical ID when the name is only a reference placeholder."""
     name = resource.get("name")

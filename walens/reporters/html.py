@@ -38,6 +38,7 @@ from walens.reporters._common import (
     question_description,
     question_label,
     question_title,
+    reason_text,
     rule_example,
     rule_references,
     rule_text,
@@ -762,7 +763,7 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, title:
         "accepted": _accepted(doc, t),
         "answers": _answers(doc, t),
         "not_assessed": [{"rule_id": str(f.get("rule_id")), "resource": _resource(f), "where": _where(f, t),
-                          "reason": str(f.get("reason") or "")}
+                          "reason": reason_text(f.get("reason"), lang)}
                          for f in sorted(with_status(doc, "not_assessed"), key=location_key)],
         "gaps": gaps,
         "errors": [{"where": f"{e.get('file')}:{e['line']}" if e.get("line") else str(e.get("file")),

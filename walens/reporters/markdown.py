@@ -29,6 +29,7 @@ from walens.reporters._common import (
     pillar_severity_table,
     question_label,
     question_title,
+    reason_text,
     rule_example,
     rule_references,
     rule_text,
@@ -345,7 +346,7 @@ def _tail(doc: Mapping[str, Any], t: Labels) -> str:
     if not_assessed:
         out += [esc(t("not_assessed_intro")), ""]
         items = [f"- {esc(f.get('rule_id'))} {esc((f.get('resource') or {}).get('id'))} — {esc(where(f))}: "
-                 f"{esc(f.get('reason') or '')}" for f in not_assessed[:_TAIL_ITEMS]]
+                 f"{esc(reason_text(f.get('reason'), t.lang))}" for f in not_assessed[:_TAIL_ITEMS]]
         out += _capped(items, max(0, len(not_assessed) - _TAIL_ITEMS))
     else:
         out.append(esc(t("none")))
