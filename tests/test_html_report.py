@@ -353,6 +353,8 @@ def test_customer_report_shows_paths_relative_to_the_scanned_folder_and_no_ci_ga
     assert doc["scan"]["roots"] == [str(app)] and doc["errors"]
     out = render("html", doc, lang)
     assert str(tmp_path) not in out and "/home/alice" not in out
+    cover = out.split('<header class="cover"', 1)[1].split("</header>", 1)[0]
+    assert {"en": "1 template in orders-app", "ja": "orders-app のテンプレート 1 件"}[lang] in cover
     findings = out.split('<section id="findings"', 1)[1].split('<section id="appendices"', 1)[0]
     assert re.search(r'<td class="mono">nested/template\.yaml:\d+</td>', findings)
     appendix = out.split('<section id="appendices"', 1)[1]

@@ -491,6 +491,17 @@ class PathDisplay:
             return cls(None)
         return cls(base)
 
+    @staticmethod
+    def root_names(doc: Mapping[str, Any]) -> list[str]:
+        """What was scanned, for a cover: a relative root as typed, an absolute one by its name."""
+        names = []
+        for root in (doc.get("scan") or {}).get("roots") or []:
+            norm = _norm(str(root))
+            name = posixpath.basename(norm) if _is_abs(norm) else norm
+            if name and name not in (".", "<stdin>", "-") and name not in names:
+                names.append(name)
+        return names
+
     def __call__(self, path: object) -> str:
         text = str(path if path is not None else "")
         if not text or text in ("-", "<stdin>"):

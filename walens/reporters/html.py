@@ -24,6 +24,7 @@ from walens.reporters._common import (
     PILLARS,
     SEVERITIES,
     Labels,
+    PathDisplay,
     baselined,
     catalogue,
     choice_title,
@@ -407,7 +408,11 @@ def _scope(doc: Mapping[str, Any], t: Labels) -> tuple[str, list[str]]:
         return t("scope_accounts", accounts=t("list_sep").join(accounts) or "?",
                  regions=t("list_sep").join(regions) or "?"), []
     inputs = [str(i.get("path")) for i in scan.get("inputs") or []]
-    return t("scope_templates", count=len(inputs)), inputs
+    scope = t("scope_templates", count=len(inputs))
+    roots = PathDisplay.root_names(doc)
+    if roots:
+        scope = t("scope_in", scope=scope, roots=t("list_sep").join(roots))
+    return scope, inputs
 
 
 def _rule_results(doc: Mapping[str, Any]) -> dict[str, dict[str, int]]:
