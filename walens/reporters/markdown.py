@@ -427,7 +427,7 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, repo_u
     if not failing:
         body += [esc(t("no_failing")), ""]
     # One block per rule (its explanation once), then one line per occurrence, highest severity first.
-    rules: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    rules: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for f in failing:
         rules.setdefault((str(f.get("severity")), str(f.get("rule_id"))), []).append(f)
     by_sev = {s: sum(1 for f in failing if f.get("severity") == s) for s in {str(f.get("severity")) for f in failing}}
