@@ -762,7 +762,7 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, title:
         "lens_counts": lens_counts_line(doc, t) if doc.get("lens") else "",
         "failing_count": len(failing),
         "rule_count": len(listed),
-        "filter_template": t("filter_shown", shown="{shown}", total="{total}"),
+        "filter_template": t("filter_shown", shown="{shown}", total="{total}", count=len(listed)),
         "findings": findings,
         "others": _others(doc, t),
         "accepted": _accepted(doc, t),
