@@ -406,3 +406,20 @@ def test_headline_counts_are_grammatical(failing: int, expected: str) -> None:
     doc.pop("summary", None)
     out = render("html", doc, "en")
     assert f"<strong>{expected}</strong>" in out
+
+
+def test_diff_page_shows_no_absolute_path(tmp_path: Path) -> None:
+    from walens import diff
+    from walens.reporters.html import render_diff
+
+    app = tmp_path / "home" / "bob" / "app"
+    app.mkdir(parents=True)
+    text = EXAMPLE.read_text(encoding="utf-8")
+    (app / "template.yaml").write_text(text.replace("Tracing: Active", "Tracing: PassThrough"), encoding="utf-8")
+    old = scan_templates([str(app)], fail_on="never")
+    (app / "template.yaml").write_text(text.replace("MemorySize: 128", "MemorySize: 1024"), encoding="utf-8")
+    new = scan_templates([str(app)], fail_on="never")
+    d = diff.diff(old, new)
+    assert any((d["findings"] or {}).get(k) for k in ("new", "resolved", "persisting"))
+    out = render_diff(d, "en", rules=new["rules"])
+    assert str(tmp_path) not in out and re.search(r">template\.yaml:\d+<", out)

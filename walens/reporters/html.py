@@ -799,12 +799,18 @@ def render_diff(d: Mapping[str, Any], lang: str = "en", *, trend: list[Mapping[s
 
     t = Labels(lang)
     old, new = d.get("old_review") or {}, d.get("new_review") or {}
-    short = {**diff.since_last(d), "findings": {k: list((d.get("findings") or {}).get(k) or [])
-                                                for k in ("new", "resolved", "changed_severity")}}
+    # A diff knows no scanned roots: absolute paths are shown relative to their common folder.
+    items = {k: list((d.get("findings") or {}).get(k) or []) for k in ("new", "resolved", "changed_severity",
+                                                                       "persisting")}
+    files = [str((i.get("location") or {}).get("file")) for v in items.values() for i in v
+             if (i.get("location") or {}).get("file")]
+    shown = with_display_paths({"scan": {"inputs": [{"path": f} for f in files]},
+                                "since_last_review": {"findings": items}})["since_last_review"]["findings"]
+    short = {**diff.since_last(d), "findings": {k: shown[k] for k in ("new", "resolved", "changed_severity")}}
     if trend:
         short["trend"] = list(trend)
     section = _since(short, t, {"rules": dict(rules or {})},
-                     persisting=list((d.get("findings") or {}).get("persisting") or []))
+                     persisting=shown["persisting"])
     css = _css(lang)
     context = {
         "lang": lang, "t": catalogue(lang), "css": Markup(css),
