@@ -1,6 +1,9 @@
-"""Tests marked ``corpus`` run only where the SAM translator corpus is named by ``WALENS_CORPUS`` (tests/corpus.py)."""
+"""Shared pytest hooks: tests marked ``corpus`` run only where the SAM translator corpus is named by
+``WALENS_CORPUS`` (tests/corpus.py); the browser tests' screenshots are listed at the end of the run."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
@@ -22,3 +25,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if item.get_closest_marker("corpus") is not None:
             # First, so that it wins over pytest's "got empty parameter set" for lists read from the corpus.
             item.add_marker(skip, append=False)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """List the screenshots and PDFs tests recorded with ``record_property("screenshot", path)``."""
+    shots = [(report.nodeid, str(value)) for reports in terminalreporter.stats.values() for report in reports
+             if hasattr(report, "user_properties") and getattr(report, "when", "call") == "call"
+             for key, value in report.user_properties if key in ("screenshot", "pdf")]
+    if shots:
+        terminalreporter.section("browser screenshots")
+        for nodeid, path in shots:
+            terminalreporter.write_line(f"{path}  ({nodeid})")

@@ -1,15 +1,19 @@
 """The HTML report in a real browser: headless Chromium (Debian's `chromium`, see the README).
 
-Loads the report of the bundled example from file://, checks the script ran without console errors,
-that the page asked for nothing on the network (Chromium's NetLog), takes a desktop screenshot and
-prints the PDF; loads the injection template's report and checks nothing injected runs or appears.
-Skipped, saying why, when no Chromium is installed.
+Loads the report of the bundled example from file://, in English and Japanese, checks the script ran
+without console errors, that the page asked for nothing on the network (Chromium's NetLog), takes a
+desktop screenshot of each (kept in ``$WALENS_SCREENSHOTS``, default ``<tmp>/walens-browser``, and listed
+at the end of the pytest run) and prints the PDF; the Japanese PDF embeds TrueType fonts only (no Type 3
+glyphs) when an IPA font is installed; loads the injection template's report and checks nothing
+injected runs or appears. Skipped, saying why, when no Chromium is installed.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -26,6 +30,8 @@ EXAMPLE = REPO / "examples" / "orders-app" / "template.yaml"
 INJECTION = REPO / "tests" / "fixtures" / "report" / "injection.yaml"
 BROWSER = find_chromium()
 TIMEOUT = 40
+SHOTS = Path(os.environ.get("WALENS_SCREENSHOTS") or Path(tempfile.gettempdir()) / "walens-browser")
+COUNT_TEXT = {"en": r"(\d+) of (\d+) rules shown", "ja": r"(\d+) ルール中 (\d+) ルールを表示"}
 # Chromium's own background services (time sync, updates, accounts, dictionaries): not the page's requests.
 BROWSER_HOSTS = re.compile(r"^https?://([a-z0-9-]+\.)*(google\.com|googleapis\.com|gvt1\.com|gstatic\.com)(/|$)")
 
@@ -58,28 +64,39 @@ def workdir() -> Iterator[Path]:
         yield Path(tmp)
 
 
-@pytest.fixture(scope="module")
-def example_page(workdir: Path) -> Path:
-    doc = scan_templates([str(EXAMPLE)], fail_on="never")
-    page = workdir / "example.html"
-    page.write_text(render("html", doc, "en", options={"customer": "Example Corp", "author": "walens tests"}),
+@pytest.fixture(scope="module", params=["en", "ja"])
+def example_page(workdir: Path, request: pytest.FixtureRequest) -> tuple[str, Path]:
+    lang = str(request.param)
+    doc = scan_templates([str(EXAMPLE)], fail_on="never", lang=lang)
+    page = workdir / f"example.{lang}.html"
+    page.write_text(render("html", doc, lang, options={"customer": "Example Corp", "author": "walens tests"}),
                     encoding="utf-8")
-    return page
+    return lang, page
 
 
-def test_report_runs_its_script_without_console_errors_or_network_requests(workdir: Path, example_page: Path) -> None:
-    netlog = workdir / "example.netlog.json"
+def test_report_runs_its_script_without_console_errors_or_network_requests(
+        workdir: Path, example_page: tuple[str, Path]) -> None:
+    lang, page = example_page
+    netlog = workdir / f"example.{lang}.netlog.json"
     proc = chromium("--enable-logging=stderr", "--v=0", f"--log-net-log={netlog}", "--dump-dom",
-                    example_page.as_uri(), profile=workdir / "p1")
+                    page.as_uri(), profile=workdir / f"p1-{lang}")
     assert proc.returncode == 0, proc.stderr[-2000:]
     dom = proc.stdout
     assert 'data-js="ready"' in dom  # the enhancement script ran to its end
     assert re.search(r'<form class="toolbar" id="toolbar"(?![^>]*hidden)[^>]*>', dom)
-    count = re.search(r'id="filter-count"[^>]*>(\d+) of (\d+) rules shown<', dom)
+    count = re.search(r'id="filter-count"[^>]*>' + COUNT_TEXT[lang] + "<", dom)
     assert count is not None and count.group(1) == count.group(2) and int(count.group(1)) > 5
     assert dom.count("<details class=\"rule") == int(count.group(2))
     assert console_problems(proc.stderr) == []
     assert page_requests(netlog) == set()
+
+
+def test_the_console_check_does_see_a_script_error(workdir: Path) -> None:
+    # The control for the console assertions: a page whose script throws is caught.
+    page = workdir / "throws.html"
+    page.write_text("<!DOCTYPE html><html><body><script>null.x()</script></body></html>")
+    proc = chromium("--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri(), profile=workdir / "p0")
+    assert console_problems(proc.stderr) != []
 
 
 def test_the_network_check_does_see_a_page_request(workdir: Path) -> None:
@@ -91,25 +108,47 @@ def test_the_network_check_does_see_a_page_request(workdir: Path) -> None:
     assert page_requests(netlog) == {"http://192.0.2.1/x.png"}
 
 
-def test_desktop_screenshot_and_a4_pdf(workdir: Path, example_page: Path) -> None:
-    shot = workdir / "desktop.png"
-    proc = chromium("--hide-scrollbars", "--window-size=1366,900", f"--screenshot={shot}", example_page.as_uri(),
-                    profile=workdir / "p3")
+def test_desktop_screenshot_and_a4_pdf(workdir: Path, example_page: tuple[str, Path],
+                                       record_property: pytest.RecordProperty) -> None:
+    lang, page = example_page
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SHOTS / f"report-{lang}.png"
+    shot.unlink(missing_ok=True)
+    proc = chromium("--hide-scrollbars", "--window-size=1366,1600", f"--screenshot={shot}", page.as_uri(),
+                    profile=workdir / f"p3-{lang}")
     assert shot.is_file(), proc.stderr[-2000:]
+    record_property("screenshot", str(shot))
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert int.from_bytes(data[16:20], "big") == 1366 and int.from_bytes(data[20:24], "big") == 900
+    assert int.from_bytes(data[16:20], "big") == 1366 and int.from_bytes(data[20:24], "big") == 1600
     assert len(data) > 20_000  # a rendered page, not a blank one
-    pdf = workdir / "report.pdf"
-    proc = subprocess.run(command(str(BROWSER), example_page, pdf, workdir / "p4"), capture_output=True, text=True,
+    pdf = SHOTS / f"report-{lang}.pdf"
+    pdf.unlink(missing_ok=True)
+    proc = subprocess.run(command(str(BROWSER), page, pdf, workdir / f"p4-{lang}"), capture_output=True, text=True,
                           timeout=TIMEOUT, stdin=subprocess.DEVNULL)
     body = pdf.read_bytes() if pdf.is_file() else b""
     assert body.startswith(b"%PDF"), proc.stderr[-2000:]
+    record_property("pdf", str(pdf))
     pages = len(re.findall(rb"/Type\s*/Page(?!s)", body))
     assert pages > 3
     # A4 media box (595 x 842 points).
     boxes = {tuple(round(float(x)) for x in m) for m in re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", body)}
     assert boxes == {(595, 842)}
+    if lang == "ja":
+        if not ipa_font_installed():
+            pytest.skip("no IPA font (apt install fonts-ipafont-gothic): the Japanese PDF falls back to a CFF font")
+        # Skia writes a CFF-outline font (Noto Sans CJK) or a synthesised bold as Type 3 glyph procedures;
+        # the print stylesheet avoids both, so every font is embedded TrueType (CIDFontType2 for CJK).
+        assert b"/Type3" not in body
+        assert b"/Subtype /CIDFontType2" in body and re.search(rb"/BaseFont\s*/[A-Z]{6}\+IPA", body)
+
+
+def ipa_font_installed() -> bool:
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return False
+    out = subprocess.run([fc_list, ":", "family"], capture_output=True, text=True, timeout=30).stdout
+    return bool(re.search(r"IPAexGothic|IPAPGothic", out))
 
 
 def test_injection_template_runs_nothing_in_the_browser(workdir: Path) -> None:

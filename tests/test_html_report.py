@@ -136,7 +136,7 @@ def test_sections_in_order_with_a_working_table_of_contents() -> None:
     # Headings are semantic: one h1, then h2 sections; every table header cell has a scope.
     headings = [t for t, _ in page.tags if re.fullmatch(r"h[1-6]", t)]
     assert headings.count("h1") == 1 and headings[1] == "h2"
-    assert all(a.get("scope") in ("col", "row") for t, a in page.tags if t == "th")
+    assert all(a.get("scope") in ("col", "row", "rowgroup") for t, a in page.tags if t == "th")
 
 
 def test_executive_summary_draws_three_labelled_svg_charts_and_the_top_risks() -> None:
@@ -186,7 +186,7 @@ def test_findings_are_grouped_by_pillar_and_practice_with_highlighted_fix() -> N
     order = ["operationalExcellence", "security", "reliability", "performance", "costOptimization"]
     assert pillars == sorted(pillars, key=order.index)
     assert "examples/orders/template.yaml:24" in section
-    assert '<pre class="code" aria-label="Example"><code><span class="k">' in section
+    assert re.search(r'<pre class="code( short)?" aria-label="Example"><code><span class="l"><span class="k">', section)
     # Everything is readable without JavaScript: the toolbar is hidden until the script shows it.
     assert '<form class="toolbar" id="toolbar" hidden' in section
 
@@ -199,9 +199,13 @@ def test_appendices_list_not_assessed_suppressed_rules_and_input_hashes() -> Non
         assert f'<td class="mono hash">{entry["sha256"]}</td>' in appendix
     assert appendix.count('<tr><td class="mono">') >= len(doc["rules"])
     text = html.unescape(appendix)
-    for f in doc["findings"]:
-        if f["status"] == "not_assessed":
-            assert f["reason"] in text
+    # Not-assessed reasons in Japanese: the resolvers' wording translated, identifiers kept.
+    reasons = [f["reason"] for f in doc["findings"] if f["status"] == "not_assessed"]
+    assert reasons == ["TracingConfig.Mode: parameter TracingMode has no default",
+                       "MethodSettings: Fn::ImportValue shared-throttle-settings cannot be resolved from the template"]
+    assert "TracingConfig.Mode: パラメーター TracingMode にデフォルト値がありません" in text
+    assert "MethodSettings: Fn::ImportValue shared-throttle-settings はテンプレートからは解決できません" in text
+    assert not any(r in text for r in reasons)
     statuses = re.findall(r'<tr><td><span class="badge st-(\w+)">', appendix)
     assert statuses == ["suppressed", "accepted"]
     accepted = next(f for f in doc["findings"] if f["status"] == "accepted")
@@ -255,7 +259,11 @@ def test_yaml_highlighter_escapes_every_character_and_keeps_the_text() -> None:
     out = highlight_yaml(text)
     assert "<script>" not in out and "<b>" not in out and "</code>" not in out
     assert html.unescape(re.sub(r"<[^>]+>", "", out)) == text.rstrip("\n")
-    assert set(re.findall(r'<span class="(\w)">', out)) == {"k", "s", "t", "n", "c", "p"}
+    assert set(re.findall(r'<span class="(\w)">', out)) == {"k", "s", "t", "n", "c", "p", "l"}
+    # One span per line, classed by its indentation: a wrapped line continues under its own indentation.
+    lines = re.findall(r'<span class="l( i\d+)?">', out)
+    assert [c.strip() for c in lines] == ["", "i2", "i4", "i4", "i4", "i4", "i6"]
+    assert out.count("\n") == len(text.rstrip("\n").splitlines()) - 1
     assert '<span class="k">Resources</span><span class="p">:</span>' in out
     assert '<span class="t">!Ref</span>' in out
 
@@ -333,3 +341,85 @@ def test_rules_with_a_cloudformation_example_show_it_beside_the_sam_one(lang: st
     # The CloudFormation snippet is highlighted like the SAM one and never carries the SAM transform.
     assert "AWS::Serverless-2016-10-31" not in "".join(
         doc["rules"][rid]["remediation"]["example_cfn"] for rid in with_cfn)
+
+
+@pytest.mark.parametrize("lang", ["en", "ja"])
+def test_customer_report_shows_paths_relative_to_the_scanned_folder_and_no_ci_gate(tmp_path: Path, lang: str) -> None:
+    app = tmp_path / "home" / "alice" / "orders-app"
+    (app / "nested").mkdir(parents=True)
+    (app / "nested" / "template.yaml").write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    (app / "broken.yaml").write_text("Resources: [\n", encoding="utf-8")
+    doc = scan_templates([str(app)], fail_on="never", lang=lang)
+    assert doc["scan"]["roots"] == [str(app)] and doc["errors"]
+    out = render("html", doc, lang)
+    assert str(tmp_path) not in out and "/home/alice" not in out
+    cover = out.split('<header class="cover"', 1)[1].split("</header>", 1)[0]
+    assert {"en": "1 template in orders-app", "ja": "orders-app のテンプレート 1 件"}[lang] in cover
+    findings = out.split('<section id="findings"', 1)[1].split('<section id="appendices"', 1)[0]
+    assert re.search(r'<td class="mono">nested/template\.yaml:\d+</td>', findings)
+    appendix = out.split('<section id="appendices"', 1)[1]
+    assert '<td class="mono">nested/template.yaml</td>' in appendix
+    assert re.search(r'<td class="mono">broken\.yaml(:\d+)?</td>', appendix)
+    # The CI gate is the pipeline's business, not the customer's: no "fail-on never: PASSED".
+    assert "fail-on" not in out and "PASSED" not in out
+    assert ">fail-on never" not in out and "CI ゲート" not in out and "CI gate" not in out
+
+
+def test_japanese_print_puts_a_truetype_cjk_font_first_and_breaks_lines_by_japanese_rules() -> None:
+    ja = parse(render("html", sample(), "ja")).raw["style"][0]
+    screen, _, printed = ja.partition("@media print")
+    assert 'body { margin: 0;' in screen and 'font-family: "Hiragino Sans"' in screen  # screens: the platform font
+    # Print: IPA (TrueType outlines, embedded as CIDFontType2) before the CFF Noto Sans CJK Skia prints as Type 3.
+    assert 'font-family: "IPAexGothic", "IPAPGothic", "Hiragino Sans"' in printed
+    assert '"IPAGothic", "Noto Sans Mono CJK JP"' in printed and "font-synthesis: none" in printed
+    assert ":lang(ja) { line-break: strict; word-break: auto-phrase; }" in screen
+    en = parse(render("html", sample(), "en")).raw["style"][0]
+    assert "IPAexGothic" not in en
+
+
+def test_japanese_text_has_no_space_after_punctuation_or_between_japanese_characters() -> None:
+    from walens.reporters._common import tidy
+
+    assert tidy("保持されます。 AWS は、 ログを 保存します。", "ja") == "保持されます。AWS は、ログを保存します。"
+    assert tidy("Kept. Then, logs", "en") == "Kept. Then, logs"
+    doc = sample()
+    rule = next(iter(doc["rules"].values()))
+    rule["rationale"]["ja"] = "ログは失効しません。 コストが増えます、 AWS Lambda は 作成します。"
+    rid = next(r for r, v in doc["rules"].items() if v is rule)
+    assert any(f["rule_id"] == rid and f["status"] == "fail" for f in doc["findings"])
+    for fmt in ("html", "markdown"):
+        out = render(fmt, doc, "ja")
+        assert "ログは失効しません。コストが増えます、AWS Lambda は作成します。" in out
+
+
+@pytest.mark.parametrize(("failing", "expected"), [
+    (1, "1 failing check across 1 resource; 1 of them is high severity."),
+    (2, "2 failing checks across 2 resources; 2 of them are high severity."),
+])
+def test_headline_counts_are_grammatical(failing: int, expected: str) -> None:
+    doc = sample()
+    fails = [f for f in doc["findings"] if f["status"] == "fail" and f["severity"] == "high"]
+    keep = {id(f) for f in fails[:failing]}
+    doc["findings"] = [f for f in doc["findings"] if f["status"] != "fail" or id(f) in keep]
+    for i, f in enumerate(fails[:failing]):
+        f["resource"]["origin"] = f["resource"]["id"] = f"Resource{i}"
+    doc.pop("summary", None)
+    out = render("html", doc, "en")
+    assert f"<strong>{expected}</strong>" in out
+
+
+def test_diff_page_shows_no_absolute_path(tmp_path: Path) -> None:
+    from walens import diff
+    from walens.reporters.html import render_diff
+
+    app = tmp_path / "home" / "bob" / "app"
+    app.mkdir(parents=True)
+    text = EXAMPLE.read_text(encoding="utf-8")
+    (app / "template.yaml").write_text(text.replace("Tracing: Active", "Tracing: PassThrough"), encoding="utf-8")
+    old = scan_templates([str(app)], fail_on="never")
+    (app / "template.yaml").write_text(text.replace("MemorySize: 128", "MemorySize: 1024"), encoding="utf-8")
+    new = scan_templates([str(app)], fail_on="never")
+    d = diff.diff(old, new)
+    assert any((d["findings"] or {}).get(k) for k in ("new", "resolved", "persisting"))
+    out = render_diff(d, "en", rules=new["rules"])
+    assert str(tmp_path) not in out and re.search(r">template\.yaml:\d+<", out)

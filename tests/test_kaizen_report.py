@@ -322,9 +322,10 @@ answers:
     assert accepted is not None and page.find("a", href="#accepted") is not None
     tables = accepted.find_all("table")
     first = rows(tables[0])
-    assert first == [["COST001", "ShipmentNotifierFunction", first[0][2], "platform-team",
+    # The location is relative to the folder scanned (an absolute path here): no local path in the report.
+    assert first == [["COST001", "ShipmentNotifierFunction", "template.yaml:321", "platform-team",
                       "Logs kept for the audit until the archive bucket exists", "OPS-123", "2099-01-31"]]
-    assert first[0][2].endswith(("orders-app/template.yaml:321", "orders-app/template.yaml"))
+    assert str(tmp_path) not in html.stdout
     text = accepted.text()
     assert "Expired waivers (failing again) (1)" in text and "waiver expired on 2020-06-30" in text
     assert "Waivers expiring within 36500 days (1)" in text

@@ -17,6 +17,7 @@ from walens.reporters import render
 from walens.reporters.markdown import LIMIT, check_repo_url
 
 REPO = Path(__file__).resolve().parents[1]
+OCCURRENCE = re.compile(r"^- \*\*(.+?)\*\* · ", flags=re.M)  # one line per failing finding
 SAMPLE = REPO / "tests" / "fixtures" / "reporters" / "review.json"
 INJECTION = REPO / "tests" / "fixtures" / "report" / "injection.yaml"
 BLOB = "https://github.com/o/r/blob/main/"
@@ -41,7 +42,7 @@ def big_review(count: int) -> dict[str, Any]:
 
 def test_repo_url_links_each_location_to_its_line() -> None:
     out = render("markdown", sample(), "en", options={"repo_url": "https://github.com/o/r/blob/main"})
-    links = re.findall(r"\*\*Location:\*\* \[([^\]]+)\]\(([^)]+)\)", out)
+    links = re.findall(r"^- \*\*\[([^\]]+)\]\(([^)]+)\)\*\* · ", out, flags=re.M)
     assert len(links) == 9
     assert ("examples/orders/template.yaml:24", f"{BLOB}examples/orders/template.yaml#L24") in links
     assert ("examples/payments/template.yml:18", f"{BLOB}examples/payments/template.yml#L18") in links
@@ -56,7 +57,8 @@ def test_repo_url_never_links_absolute_or_escaping_paths_and_quotes_odd_characte
     fails[1]["location"]["file"] = "../outside/template.yaml"
     fails[2]["location"]["file"] = "dir with space/t(1).yaml"
     out = render("markdown", doc, "en", options={"repo_url": BLOB})
-    assert "/etc/passwd" in out and "](https://github.com/o/r/blob/main//etc" not in out
+    # An absolute path is no local path to publish nor a repository file to link: its name, as text.
+    assert "- **passwd:24** · " in out and "/etc/passwd" not in out and "blob/main//etc" not in out
     assert "blob/main/../outside" not in out and "blob/main/outside" not in out
     assert f"]({BLOB}dir%20with%20space/t%281%29.yaml#L" in out
 
@@ -73,7 +75,7 @@ def test_more_than_500_findings_stay_under_the_limit_and_say_so(lang: str) -> No
     doc = big_review(520)
     out = render("markdown", doc, lang, options={"repo_url": BLOB})
     assert len(out) <= LIMIT
-    shown = out.count("<details>")
+    shown = len(OCCURRENCE.findall(out))
     assert 20 < shown < 520
     if lang == "en":
         note = re.search(r"(\d+) more failing findings are not shown", out)
@@ -81,7 +83,7 @@ def test_more_than_500_findings_stay_under_the_limit_and_say_so(lang: str) -> No
         note = re.search(r"表示されていない不合格の検出結果が (\d+) 件あります", out)
     assert note is not None and int(note.group(1)) == 520 - shown
     # Summary table, lens coverage and the tail sections are still there after the truncation.
-    assert out.index("<details>") < note.start() < out.rindex("## ")
+    assert OCCURRENCE.search(out).start() < note.start() < out.rindex("## ")  # type: ignore[union-attr]
     assert ("| **Total** | **" if lang == "en" else "| **合計** | **") in out
     # Grouped by severity, highest first.
     heads = re.findall(r"^### (\S+) \((\d+)\)$", out, flags=re.M)

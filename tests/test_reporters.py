@@ -293,13 +293,16 @@ def test_markdown_stays_under_the_limit_and_says_what_it_left_out() -> None:
         doc["findings"].append(f)
     out = render("markdown", doc, "en")
     assert len(out) <= LIMIT
-    shown = out.count("<details>")
+    shown = len(re.findall(r"^- \*\*.+?\*\* · ", out, flags=re.M))  # one line per failing finding shown
     note = re.search(r"(\d+) more failing findings are not shown \(([^)]*)\)", out)
     assert note is not None and int(note.group(1)) == 600 - shown and shown > 20
     # Highest severities are shown first, so what is left out is the least severe.
     assert note.group(2).split(", ")[-1].startswith("Info ")
     small = render("markdown", sample(), "en")
-    assert "not shown" not in small and small.count("<details>") == 9
+    assert "not shown" not in small and len(re.findall(r"^- \*\*.+?\*\* · ", small, flags=re.M)) == 9
+    # The rule's explanation is said once per rule, whatever the number of its resources.
+    heads = re.findall(r"^#### COST001 ", out, flags=re.M)  # one rule at four severities: up to four blocks
+    assert 1 <= len(heads) <= 4 and out.count("**Why it matters:**") == len(heads) and shown > 10 * len(heads)
 
 
 @pytest.mark.parametrize("value", [{}, [], {"a": [1, {"b": []}], "c": {}}, [[1, 2], {"x": "日本 <&>"}], "s", None, 0])
@@ -394,3 +397,61 @@ def html_escape(text: str) -> str:
     import html
 
     return html.escape(text)
+
+
+def test_every_fixed_not_assessed_reason_of_walens_reads_in_japanese() -> None:
+    from walens.reporters._common import reason_text
+
+    source = Path(__file__).resolve().parents[1] / "walens"
+    literals = {m for path in source.rglob("*.py")
+                for m in re.findall(r'Unknown\("([^"{}]+)"\)', path.read_text(encoding="utf-8"))}
+    assert len(literals) > 20
+    untranslated = sorted(r for r in literals if reason_text(r, "ja") == r)
+    assert untranslated == []
+    # A reason under a property path keeps the path and translates the rest, however deep.
+    assert reason_text("Properties.X: Fn::If: condition IsProd cannot be decided from parameter defaults", "ja") == (
+        "Properties.X: Fn::If: 条件 IsProd はパラメーターのデフォルト値からは判定できません")
+    assert reason_text("parameter P has no default", "en") == "parameter P has no default"
+    assert reason_text("a custom fact's own words", "ja") == "a custom fact's own words"
+
+
+@pytest.mark.parametrize(("roots", "inputs", "path", "shown"), [
+    (["examples/orders-app"], ["examples/orders-app/template.yaml"], "examples/orders-app/template.yaml", "template.yaml"),
+    (["/home/u/p"], ["/home/u/p/a/template.yaml"], "/home/u/p/a/template.yaml", "a/template.yaml"),
+    (["/home/u/p/t.yaml"], ["/home/u/p/t.yaml"], "/home/u/p/t.yaml", "t.yaml"),  # a file root: its folder
+    (["/home/u/a", "/home/u/b"], ["/home/u/a/t.yaml", "/home/u/b/t.yaml"], "/home/u/b/t.yaml", "b/t.yaml"),
+    (["."], ["sub/t.yaml"], "sub/t.yaml", "sub/t.yaml"),
+    (["/home/u/p"], ["/home/u/p/t.yaml"], "/etc/passwd", "passwd"),  # outside every root: never absolute
+    (None, ["/abs/x/t.yaml"], "/abs/x/t.yaml", "t.yaml"),  # a review written before scan.roots
+    (None, ["rel/t.yaml"], "rel/t.yaml", "rel/t.yaml"),
+    (["C:\\Users\\u\\p"], ["C:\\Users\\u\\p\\t.yaml"], "C:\\Users\\u\\p\\t.yaml", "t.yaml"),
+])
+def test_report_paths_are_relative_to_what_was_scanned(roots: list[str] | None, inputs: list[str], path: str,
+                                                      shown: str) -> None:
+    from walens.reporters._common import PathDisplay, with_display_paths
+
+    doc: dict[str, Any] = {"scan": {"inputs": [{"path": i, "sha256": ""} for i in inputs]},
+                           "findings": [{"status": "fail", "location": {"file": path, "line": 3}}],
+                           "errors": [{"file": path, "kind": "io", "message": "x"}]}
+    if roots is not None:
+        doc["scan"]["roots"] = roots
+    assert PathDisplay.of(doc)(path) == shown
+    view = with_display_paths(doc)
+    assert view["findings"][0]["location"] == {"file": shown, "line": 3} and view["errors"][0]["file"] == shown
+    assert doc["findings"][0]["location"]["file"] == path  # the review itself is left as it was
+
+
+def test_merged_reviews_keep_every_scanned_root(tmp_path: Path) -> None:
+    from walens.merge import merge
+    from walens.pipeline import scan_templates
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "orders-app" / "template.yaml"
+    docs = []
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "template.yaml").write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+        docs.append(scan_templates([str(tmp_path / name)], fail_on="never"))
+    merged = merge(docs, names=["a.json", "b.json"])
+    assert merged["scan"]["roots"] == [str(tmp_path / "a"), str(tmp_path / "b")]
+    out = render("html", merged, "en")
+    assert str(tmp_path) not in out and "a/template.yaml" in out and "b/template.yaml" in out

@@ -103,8 +103,11 @@ def test_rules_carry_texts_tags_and_security_severity() -> None:
     assert (driver["name"], driver["version"]) == ("walens", "0.1.0")
     by_id = {r["id"]: r for r in driver["rules"]}
     assert list(by_id) == sorted(sample()["rules"])
-    assert {k: r["properties"].get("security-severity") for k, r in by_id.items() if "security-severity" in r["properties"]} == {
-        "SEC001": "8.0", "SEC002": "8.0"}
+    # Every rule, whatever its pillar, carries GitHub's ranking score (in its documented band) and problem severity.
+    assert {k: (r["properties"]["security-severity"], r["properties"]["problem.severity"]) for k, r in by_id.items()} == {
+        "COST001": ("8.0", "error"), "COST002": ("0.1", "recommendation"), "OPS001": ("5.5", "warning"),
+        "OPS002": ("5.5", "warning"), "PERF001": ("3.0", "recommendation"), "REL001": ("5.5", "warning"),
+        "REL002": ("5.5", "warning"), "SEC001": ("8.0", "error"), "SEC002": ("8.0", "error")}
     assert {k: r["defaultConfiguration"]["level"] for k, r in by_id.items()} == {
         "COST001": "error", "COST002": "note", "OPS001": "warning", "OPS002": "warning", "PERF001": "note",
         "REL001": "warning", "REL002": "warning", "SEC001": "error", "SEC002": "error"}
@@ -157,3 +160,29 @@ def test_hostile_review_still_validates(validator: jsonschema.protocols.Validato
     assert [r for r in rules if "helpUri" in r] == []
     assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in log["runs"][0]["results"]} == {
         "dir/%22%3E%3Cimg%20src%3Dx%20onerror%3Dalert%281%29%3E/t.yaml"}
+
+
+def github_band(score: str) -> str:
+    """GitHub code scanning's documented bands for security-severity."""
+    value = float(score)
+    return "critical" if value >= 9.0 else "high" if value >= 7.0 else "medium" if value >= 4.0 else "low"
+
+
+@pytest.mark.parametrize("severity", ["high", "medium", "low", "info"])
+def test_every_severity_lands_in_its_github_band_and_sorts_in_order(
+        validator: jsonschema.protocols.Validator, severity: str) -> None:
+    doc = sample()
+    for rule in doc["rules"].values():
+        rule["severity"] = severity
+    log = sarif(doc)
+    assert [e.message for e in validator.iter_errors(log)] == []
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    scores = {r["properties"]["security-severity"] for r in rules}
+    assert len(scores) == 1
+    (score,) = scores
+    assert github_band(score) == {"high": "high", "medium": "medium", "low": "low", "info": "low"}[severity]
+    assert 0.0 < float(score) <= 10.0
+    assert {r["properties"]["problem.severity"] for r in rules} <= {"error", "warning", "recommendation"}
+    from walens.reporters.sarif import SECURITY_SEVERITY
+    ordered = [float(SECURITY_SEVERITY[s]) for s in ("high", "medium", "low", "info")]
+    assert ordered == sorted(ordered, reverse=True) and len(set(ordered)) == 4

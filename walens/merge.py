@@ -157,6 +157,8 @@ def merge(docs: Sequence[Mapping[str, Any]], *, names: Sequence[str] | None = No
     notes = _unique(n for s in scans for n in s.get("notes") or [])
     if notes:
         scan["notes"] = notes
+    if scans and all(s.get("roots") is not None for s in scans):  # reports show paths relative to these
+        scan["roots"] = _unique(r for s in scans for r in s["roots"])
     rules: dict[str, Any] = {}
     for doc in docs:
         for rid, rule in (doc.get("rules") or {}).items():

@@ -279,6 +279,8 @@ def scan_templates(
         started_at=started,
         finished_at=datetime.now(UTC),
     )
+    # What the user passed: reports show paths relative to it (reporters._common.PathDisplay).
+    doc["scan"]["roots"] = ["<stdin>" if p == "-" else p for p in paths]
     if waivers is not None:
         waivers.annotate(doc, waivers_expiring_within)
     if answers:

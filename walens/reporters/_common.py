@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -128,6 +129,90 @@ def format_message(template: str, values: Mapping[str, Any]) -> str:
     except (ValueError, IndexError):
         # A stray brace in a custom rule's message: show the text rather than lose the finding.
         return template
+
+
+_CJK = "\u3000-\u30ff\u3400-\u9fff\uff00-\uffef"
+# A line break in a folded YAML text leaves a space between two Japanese characters, or after 、/。:
+# not a word gap in Japanese.
+_JA_GAP = re.compile(f"(?<=[{_CJK}]) +(?=[{_CJK}])|(?<=[、。]) +")
+
+
+def tidy(text: str, lang: str) -> str:
+    """Text as a reader of ``lang`` expects it: in Japanese, no space between Japanese characters or after 、/。."""
+    return _JA_GAP.sub("", text) if lang == "ja" else text
+
+
+# Why a check ended not assessed, as walens's resolvers and facts word it (English), in Japanese. A reason
+# is often "<property or intrinsic>: <reason>"; the part after the prefix is looked up again. A reason no
+# pattern knows (a custom rule's fact) stays as written.
+_REASONS_JA: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(f"^{pattern}$"), text) for pattern, text in (
+    (r"parameter (\S+) has no default", "パラメーター {0} にデフォルト値がありません"),
+    (r"parameter (\S+) is read from SSM parameter (.+)", "パラメーター {0} は SSM パラメーター {1} から読み込まれます"),
+    (r"(\S+) is neither a parameter nor a resource", "{0} はパラメーターでもリソースでもありません"),
+    (r"malformed argument", "引数の形式が正しくありません"),
+    (r"(\S+) is not evaluated", "{0} は評価されません"),
+    (r"nesting deeper than (\d+) levels", "入れ子が {0} 階層を超えています"),
+    (r"(\$\{.+\}) is not a string", "{0} は文字列ではありません"),
+    (r"attribute of (\S+) cannot be determined", "{0} の属性を特定できません"),
+    (r"delimiter is not a string", "区切り文字が文字列ではありません"),
+    (r"an item is not a string", "要素に文字列でないものがあります"),
+    (r"the value is not a string", "値が文字列ではありません"),
+    (r"index cannot be determined", "インデックスを特定できません"),
+    (r"index (\S+) out of range", "インデックス {0} が範囲外です"),
+    (r"region cannot be determined", "リージョンを特定できません"),
+    (r"the Availability Zones depend on the account and region",
+     "アベイラビリティーゾーンはアカウントとリージョンによって異なります"),
+    (r"export (\S+) is defined in another stack", "エクスポート {0} は別のスタックで定義されています"),
+    (r"export of another stack", "別のスタックのエクスポートです"),
+    (r"((?:Fn::ImportValue )?\S+) cannot be resolved from the template", "{0} はテンプレートからは解決できません"),
+    (r"condition (\S+) cannot be decided from parameter defaults",
+     "条件 {0} はパラメーターのデフォルト値からは判定できません"),
+    (r"mapping (\S+) is not declared", "マッピング {0} が宣言されていません"),
+    (r"(\S+) has no entry (\S+)", "{0} にエントリ {1} がありません"),
+    (r"cannot evaluate", "評価できません"),
+    (r"cannot evaluate (.+?): (.+)", "{0} を評価できません: {1}"),
+    (r"the definition is stored in S3", "定義は S3 に保存されています"),
+    (r"the OpenAPI definition is in S3 \(BodyS3Location\)", "OpenAPI 定義は S3 にあります (BodyS3Location)"),
+    (r"the definition is in S3 \(DefinitionS3Location/DefinitionUri\), not in the template",
+     "定義はテンプレートではなく S3 にあります (DefinitionS3Location/DefinitionUri)"),
+    (r"the definition is not a mapping", "定義がマッピングではありません"),
+    (r"the state machine has no definition in the template", "ステートマシンの定義がテンプレートにありません"),
+    (r"the method's request validator is not defined in the template",
+     "メソッドのリクエストバリデーターがテンプレートで定義されていません"),
+    (r"the route's API is not in the template, so its protocol \(HTTP or WebSocket\) is unknown",
+     "ルートの API がテンプレートにないため、プロトコル (HTTP または WebSocket) が分かりません"),
+    (r"the function's Timeout is not positive", "関数の Timeout が正の値ではありません"),
+    (r"the template's parameters could not be read again", "テンプレートのパラメーターを再度読み込めませんでした"),
+    (r"the local definition file (.+) cannot be read", "ローカルの定義ファイル {0} を読み込めません"),
+    (r"deployment configuration (\S+) is not defined in this template",
+     "デプロイ設定 {0} はこのテンプレートで定義されていません"),
+    (r"(\S+) is not valid JSON(?: once resolved)?", "{0} は有効な JSON ではありません"),
+    (r"(\S+) is not a mapping", "{0} がマッピングではありません"),
+    (r"(\S+) is not a string", "{0} が文字列ではありません"),
+    (r"(.+) is not a number", "{0} が数値ではありません"),
+    (r"(.+) is not a JSON or YAML state machine definition", "{0} は JSON または YAML のステートマシン定義ではありません"),
+    (r"Retry/Catch of (.+) cannot be resolved", "{0} の Retry/Catch を解決できません"),
+    (r"the log level is not known from the template: (.+)", "ログレベルはテンプレートからは分かりません: {0}"),
+    (r"(\S+) is not known from the template: (.+)", "{0} はテンプレートからは分かりません: {1}"),
+    (r"whether an alarm notifies on (.+) is not known from the template \((.+)\)",
+     "{0} のアラームが通知するかどうかはテンプレートからは分かりません ({1})"),
+))
+_REASON_PREFIX = re.compile(r"^(Fn::\w+|Ref|[A-Za-z][\w.\[\]/-]*(?: of [\w.-]+)?): (.+)$", re.S)
+
+
+def reason_text(reason: object, lang: str) -> str:
+    """A not-assessed reason in ``lang``: English as recorded, Japanese where walens knows the wording."""
+    text = " ".join(str(reason or "").split())
+    if lang != "ja" or not text:
+        return text
+    for pattern, template in _REASONS_JA:
+        m = pattern.match(text)
+        if m:
+            return template.format(*(reason_text(g, lang) if ": " in g else g for g in m.groups()))
+    m = _REASON_PREFIX.match(text)
+    if m:
+        return f"{m.group(1)}: {reason_text(m.group(2), lang)}"
+    return text
 
 
 def display_name(resource: Mapping[str, Any]) -> str:
@@ -364,11 +449,120 @@ def location_key(finding: Mapping[str, Any]) -> tuple[str, int, int]:
     return (str(loc.get("file") or "\uffff"), int(loc.get("line") or 0), int(loc.get("column") or 0))
 
 
-def where(finding: Mapping[str, Any]) -> str:
-    """``file:line`` of a finding, or its ARN/region for an account finding, or ''."""
+def _norm(path: str) -> str:
+    """A path with ``/`` separators, ``.`` and ``..`` folded lexically (no file system access)."""
+    text = path.replace("\\", "/")
+    if re.match(r"^[A-Za-z]:/", text):
+        return text[:2] + posixpath.normpath(text[2:])
+    return posixpath.normpath(text)
+
+
+def _is_abs(path: str) -> bool:
+    return path.startswith("/") or bool(re.match(r"^[A-Za-z]:/", path))
+
+
+@dataclass(frozen=True)
+class PathDisplay:
+    """Shows review paths relative to the scanned root(s) (``scan.roots``: what the user passed).
+
+    A root that is itself an input file counts by its folder. With several roots the base is their
+    common folder. A path outside every root is shown by its name when it is absolute, as stored
+    otherwise; a review written before ``scan.roots`` existed shows absolute paths relative to the
+    common folder of its inputs. No absolute local path (``/home/...``) reaches a customer report.
+    """
+
+    base: str | None
+
+    @classmethod
+    def of(cls, doc: Mapping[str, Any]) -> PathDisplay:
+        """The display rule for ``doc`` (computed once per report)."""
+        scan = doc.get("scan") or {}
+        inputs = {_norm(str(i.get("path"))) for i in scan.get("inputs") or [] if i.get("path")}
+        roots = [_norm(str(r)) for r in scan.get("roots") or [] if r and r not in ("-", "<stdin>")]
+        if roots:
+            dirs = [posixpath.dirname(r) or "." if r in inputs else r for r in roots]
+        else:  # a review written before scan.roots: only absolute inputs need a base
+            dirs = [posixpath.dirname(p) or "." for p in inputs if _is_abs(p)]
+        if not dirs:
+            return cls(None)
+        try:
+            base = posixpath.commonpath(dirs) if len(dirs) > 1 else dirs[0]
+        except ValueError:  # absolute and relative roots mixed: nothing common
+            return cls(None)
+        return cls(base)
+
+    @staticmethod
+    def root_names(doc: Mapping[str, Any]) -> list[str]:
+        """What was scanned, for a cover: a relative root as typed, an absolute one by its name."""
+        names = []
+        for root in (doc.get("scan") or {}).get("roots") or []:
+            norm = _norm(str(root))
+            name = posixpath.basename(norm) if _is_abs(norm) else norm
+            if name and name not in (".", "<stdin>", "-") and name not in names:
+                names.append(name)
+        return names
+
+    def __call__(self, path: object) -> str:
+        text = str(path if path is not None else "")
+        if not text or text in ("-", "<stdin>"):
+            return text
+        norm = _norm(text)
+        if self.base is not None and _is_abs(norm) == _is_abs(self.base):
+            if self.base in (".", ""):
+                inside = not norm.startswith("../") and norm != ".."
+            else:
+                inside = norm == self.base or norm.startswith(self.base.rstrip("/") + "/")
+            if inside:
+                rel = posixpath.relpath(norm, self.base) if norm != self.base else posixpath.basename(norm)
+                return rel if rel != "." else posixpath.basename(norm) or norm
+        return posixpath.basename(norm) or norm if _is_abs(norm) else text
+
+
+def with_display_paths(doc: Mapping[str, Any], *, absolute_only: bool = False) -> dict[str, Any]:
+    """A shallow copy of ``doc`` whose file paths are the ones a report shows (:class:`PathDisplay`).
+
+    Findings' locations, inputs, errors, skipped files, cfn-lint results, unused suppressions and the
+    "since the last review" items are rewritten; nothing else is copied. ``absolute_only`` keeps
+    relative paths as stored (the Markdown report links them under ``--repo-url``).
+    """
+    show = PathDisplay.of(doc)
+
+    def fix(path: Any) -> Any:
+        if not isinstance(path, str) or (absolute_only and not _is_abs(_norm(path))):
+            return path
+        return show(path)
+
+    def relocate(item: Mapping[str, Any]) -> dict[str, Any]:
+        loc = item.get("location")
+        if isinstance(loc, Mapping) and loc.get("file"):
+            return {**item, "location": {**loc, "file": fix(loc["file"])}}
+        return dict(item)
+
+    out = dict(doc)
+    out["findings"] = [relocate(f) for f in doc.get("findings") or []]
+    scan = dict(doc.get("scan") or {})
+    if scan.get("inputs") is not None:
+        scan["inputs"] = [{**i, "path": fix(i.get("path"))} for i in scan["inputs"]]
+    out["scan"] = scan
+    for key, field_ in (("errors", "file"), ("skipped", "path"), ("validity", "file"), ("unused_suppressions", "file")):
+        if doc.get(key) is not None:
+            out[key] = [{**e, field_: fix(e.get(field_))} if isinstance(e, Mapping) else e for e in doc[key]]
+    since = doc.get("since_last_review")
+    if isinstance(since, Mapping) and isinstance(since.get("findings"), Mapping):
+        out["since_last_review"] = {**since, "findings": {
+            k: [relocate(i) for i in v] if isinstance(v, list) else v for k, v in since["findings"].items()}}
+    return out
+
+
+def where(finding: Mapping[str, Any], show: PathDisplay | None = None) -> str:
+    """``file:line`` of a finding, or its ARN/region for an account finding, or ''.
+
+    ``show`` (:class:`PathDisplay`) turns the stored path into the one a report shows.
+    """
     loc = finding.get("location") or {}
     if loc.get("file"):
-        return f"{loc['file']}:{loc['line']}" if loc.get("line") else str(loc["file"])
+        file = show(loc["file"]) if show is not None else str(loc["file"])
+        return f"{file}:{loc['line']}" if loc.get("line") else file
     resource = finding.get("resource") or {}
     return str(resource.get("arn") or resource.get("region") or "")
 

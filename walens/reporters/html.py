@@ -24,6 +24,7 @@ from walens.reporters._common import (
     PILLARS,
     SEVERITIES,
     Labels,
+    PathDisplay,
     baselined,
     catalogue,
     choice_title,
@@ -38,15 +39,17 @@ from walens.reporters._common import (
     question_description,
     question_label,
     question_title,
+    reason_text,
     rule_example,
     rule_references,
     rule_text,
     safe_url,
     severity_rank,
     suppression_text,
+    tidy,
     totals_line_parts,
-    verdict,
     where,
+    with_display_paths,
     with_status,
 )
 from walens.reporters._common import failing as failing_findings
@@ -58,6 +61,20 @@ FONT_STACKS = {
           '"Noto Sans JP", sans-serif',
 }
 MONO_STACK = 'ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", "Noto Sans Mono CJK JP", monospace'
+# Printing (the PDF): Chromium's PDF backend (Skia) embeds a CFF-outline font such as Noto Sans CJK as one
+# Type 3 font per few glyphs (no real text for search, copy and accessibility, blurry when zoomed), while a
+# TrueType-outline font embeds as a proper CIDFontType2. IPA fonts are TrueType (Debian: fonts-ipaexfont-gothic,
+# fonts-ipafont-gothic), so they come first for Japanese print; screens keep the platform's font.
+PRINT_FONT_STACKS = {
+    "en": FONT_STACKS["en"],
+    "ja": '"IPAexGothic", "IPAPGothic", ' + FONT_STACKS["ja"],
+}
+PRINT_MONO_STACKS = {
+    "en": MONO_STACK,
+    "ja": MONO_STACK.replace('"Noto Sans Mono CJK JP"', '"IPAGothic", "Noto Sans Mono CJK JP"'),
+}
+MAX_INDENT = 40  # code lines indented deeper wrap as if indented this much
+SHORT_EXAMPLE_LINES = 14
 TOP_RISKS = 5
 LOGO_MAX_BYTES = 512 * 1024
 _LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
@@ -65,8 +82,6 @@ _LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
 _DATA_URI = re.compile(r"^data:image/(png|jpeg|gif|webp|svg\+xml);base64,[A-Za-z0-9+/]+=*$")
 _SENTENCE_END = re.compile(r"(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<=[.!?])\s+(?=[A-Z(])")
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?")
-# A line break in a folded YAML text leaves a space between two Japanese characters: not a word gap.
-_CJK_GAP = re.compile(r"(?<=[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]) (?=[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef])")
 
 
 # ---- small helpers --------------------------------------------------------------------------------
@@ -86,10 +101,6 @@ def logo_data_uri(path: str | Path) -> str:
     if not data:
         raise UsageError("the logo is empty", file=str(p))
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-
-
-def _tidy(text: str, lang: str) -> str:
-    return _CJK_GAP.sub("", text) if lang == "ja" else text
 
 
 def _first_sentence(text: str, lang: str, limit: int = 240) -> str:
@@ -121,28 +132,40 @@ _YAML_TOKEN = re.compile(r"""(?P<c>(?:(?<=\s)|^)\#.*$)|(?P<s>"(?:[^"\\]|\\.)*"|'
 
 
 def highlight_yaml(text: str) -> str:
-    """YAML as HTML: every character escaped, keys, strings, tags, literals and comments in spans."""
-    out: list[str] = []
-    for line in text.splitlines():
-        if line.lstrip().startswith("#"):
-            out.append(f'<span class="c">{_html.escape(line)}</span>')
-            continue
-        parts: list[str] = []
-        m = _YAML_KEY.match(line)
-        rest = line
-        if m:
-            parts.append(_html.escape(m.group(1)).replace("-", '<span class="p">-</span>'))
-            parts.append(f'<span class="k">{_html.escape(m.group(2))}</span><span class="p">:</span>')
-            rest = line[m.end():]
-        pos = 0
-        for tok in _YAML_TOKEN.finditer(rest):
-            parts.append(_html.escape(rest[pos:tok.start()]))
-            kind = tok.lastgroup or "p"
-            parts.append(f'<span class="{kind}">{_html.escape(tok.group())}</span>')
-            pos = tok.end()
-        parts.append(_html.escape(rest[pos:]))
-        out.append("".join(parts))
-    return "\n".join(out)
+    """YAML as HTML: every character escaped, keys, strings, tags, literals and comments in spans.
+
+    Each line is a ``<span class="l iN">`` (N: its indentation, at most ``MAX_INDENT``) ending in its
+    newline, so a long line wraps under its own indentation (see ``_css``) and the text is unchanged.
+    """
+    lines = text.splitlines()
+    out = []
+    for i, line in enumerate(lines):
+        indent = min(len(line) - len(line.lstrip(" ")), MAX_INDENT)
+        css = f"l i{indent}" if indent else "l"
+        end = "" if i == len(lines) - 1 else "\n"
+        out.append(f'<span class="{css}">{_highlight_line(line)}{end}</span>')
+    return "".join(out)
+
+
+def _highlight_line(line: str) -> str:
+    """One YAML line as HTML (see :func:`highlight_yaml`)."""
+    if line.lstrip().startswith("#"):
+        return f'<span class="c">{_html.escape(line)}</span>'
+    parts: list[str] = []
+    m = _YAML_KEY.match(line)
+    rest = line
+    if m:
+        parts.append(_html.escape(m.group(1)).replace("-", '<span class="p">-</span>'))
+        parts.append(f'<span class="k">{_html.escape(m.group(2))}</span><span class="p">:</span>')
+        rest = line[m.end():]
+    pos = 0
+    for tok in _YAML_TOKEN.finditer(rest):
+        parts.append(_html.escape(rest[pos:tok.start()]))
+        kind = tok.lastgroup or "p"
+        parts.append(f'<span class="{kind}">{_html.escape(tok.group())}</span>')
+        pos = tok.end()
+    parts.append(_html.escape(rest[pos:]))
+    return "".join(parts)
 
 
 def _csp_hash(text: str) -> str:
@@ -385,7 +408,11 @@ def _scope(doc: Mapping[str, Any], t: Labels) -> tuple[str, list[str]]:
         return t("scope_accounts", accounts=t("list_sep").join(accounts) or "?",
                  regions=t("list_sep").join(regions) or "?"), []
     inputs = [str(i.get("path")) for i in scan.get("inputs") or []]
-    return t("scope_templates", count=len(inputs)), inputs
+    scope = t("scope_templates", count=len(inputs))
+    roots = PathDisplay.root_names(doc)
+    if roots:
+        scope = t("scope_in", scope=scope, roots=t("list_sep").join(roots))
+    return scope, inputs
 
 
 def _rule_results(doc: Mapping[str, Any]) -> dict[str, dict[str, int]]:
@@ -466,15 +493,19 @@ def _rule_block(doc: Mapping[str, Any], rule_id: str, findings: list[Mapping[str
         "severity": severity if severity in SEVERITIES else "info",
         "severity_label": t.severity(severity),
         "count_label": t("rule_count_resources", count=len(findings)),
-        "rationale": _tidy(rule_text(doc, rule_id, "rationale", lang), lang),
-        "remediation": _tidy(rule_text(doc, rule_id, "remediation", lang), lang),
+        "rationale": tidy(rule_text(doc, rule_id, "rationale", lang), lang),
+        "remediation": tidy(rule_text(doc, rule_id, "remediation", lang), lang),
         "example": highlight_yaml(example) if example else "",
         "example_cfn": highlight_yaml(example_cfn) if example_cfn else "",
+        # A short snippet stays on one printed page; a long one may break across pages rather than
+        # leave half a page blank.
+        "example_short": example.count("\n") < SHORT_EXAMPLE_LINES,
+        "example_cfn_short": example_cfn.count("\n") < SHORT_EXAMPLE_LINES,
         "references": [{"url": safe_url(r), "text": r} for r in rule_references(doc, rule_id)],
         "findings": [{"where": _where(f, t), "resource": _resource(f),
                       "arn": str((f.get("resource") or {}).get("arn") or ""),
                       "type": str((f.get("resource") or {}).get("type") or ""),
-                      "origin": _origin(f), "message": _tidy(finding_message(doc, f, lang), lang)}
+                      "origin": _origin(f), "message": tidy(finding_message(doc, f, lang), lang)}
                      for f in sorted(findings, key=location_key)],
     }
 
@@ -522,8 +553,8 @@ def _top_risks(doc: Mapping[str, Any], t: Labels) -> list[dict[str, Any]]:
             "pillar": t.pillar(str(findings[0].get("pillar"))),
             "practice": choice_title(choice, lang) if choice else "",
             "affects": t("top_risk_affects", count=len(names), names=t("list_sep").join(shown)),
-            "why": _tidy(_first_sentence(rule_text(doc, rule_id, "rationale", lang), lang), lang),
-            "fix": _tidy(_first_sentence(rule_text(doc, rule_id, "remediation", lang), lang), lang),
+            "why": tidy(_first_sentence(rule_text(doc, rule_id, "rationale", lang), lang), lang),
+            "fix": tidy(_first_sentence(rule_text(doc, rule_id, "remediation", lang), lang), lang),
         })
     return out
 
@@ -645,6 +676,18 @@ def _asset(name: str) -> str:
     return resources.files("walens").joinpath("reports_templates", name).read_text("utf-8")
 
 
+def _css(lang: str) -> str:
+    """The stylesheet for ``lang``: its font stacks (screen and print) and the hanging indents of code lines."""
+    # A wrapped code line continues two columns right of its own indentation, so YAML keeps its shape:
+    # the line's spaces stay in the text (copy keeps them), padding + negative text-indent place the rest.
+    indents = "\n".join(f"pre.code .i{n} {{ padding-left: {n + 2}ch; text-indent: -{n + 2}ch; }}"
+                        for n in range(1, MAX_INDENT + 1))
+    return (_asset("report.css").replace("/*PRINT_FONT_STACK*/", PRINT_FONT_STACKS[lang])
+            .replace("/*PRINT_MONO_STACK*/", PRINT_MONO_STACKS[lang])
+            .replace("/*FONT_STACK*/", FONT_STACKS[lang]).replace("/*MONO_STACK*/", MONO_STACK)
+            .replace("/*CODE_INDENTS*/", indents))
+
+
 def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, title: str | None = None,
            customer: str | None = None, author: str | None = None, logo: str | None = None,
            **_: Any) -> str:
@@ -656,9 +699,9 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, title:
     from markupsafe import Markup
 
     t = Labels(lang)
+    doc = with_display_paths(doc)  # paths relative to what was scanned: no /home/... in a customer's report
     tool = doc.get("tool") or {}
     scan = doc.get("scan") or {}
-    fail_on, failed = verdict(doc)
     table = pillar_severity_table(doc)
     failing = failing_findings(doc)
     by_sev = {s: sum(1 for f in failing if f.get("severity") == s) for s in SEVERITIES}
@@ -676,7 +719,7 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, title:
     if since:
         since_text = t("since_last", review=since.get("review"), counts=t("list_sep").join(
             t(f"diff_count_{k}", count=int(since.get(k) or 0)) for k in ("new", "resolved", "changed_severity", "persisting")))
-    css = (_asset("report.css").replace("/*FONT_STACK*/", FONT_STACKS[lang]).replace("/*MONO_STACK*/", MONO_STACK))
+    css = _css(lang)
     js = _asset("report.js")
     csp = (f"default-src 'none'; img-src data:; style-src {_csp_hash(css)}; script-src {_csp_hash(js)}; "
            "base-uri 'none'; form-action 'none'")
@@ -698,12 +741,11 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, title:
         "scope": scope,
         "inputs": inputs,
         "input_rows": [{"path": str(i.get("path")), "sha256": str(i.get("sha256") or "")} for i in scan.get("inputs") or []],
-        "failed": failed,
         "has_risks": bool(failing),
-        "gate": f"{t('fail_on', level=fail_on)}: {t('verdict_failed') if failed else t('verdict_passed')}",
         "totals": t("list_sep").join(totals_line_parts(doc, t)),
-        "headline": (t("exec_headline", failing=len(failing), resources=len(resources_failing), high=by_sev["high"])
-                     if failing else t("exec_headline_none")),
+        "headline": (t("exec_headline", checks=t("exec_checks", count=len(failing)),
+                       resources=t("exec_resources", count=len(resources_failing)),
+                       high=t("exec_high", count=by_sev["high"])) if failing else t("exec_headline_none")),
         "lens_headline": t("exec_lens", total=sum(counts.values()), **counts) if doc.get("lens") else "",
         "since": since_text,
         "since_section": _since(since, t, doc, anchors=listed),
@@ -720,13 +762,13 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, title:
         "lens_counts": lens_counts_line(doc, t) if doc.get("lens") else "",
         "failing_count": len(failing),
         "rule_count": len(listed),
-        "filter_template": t("filter_shown", shown="{shown}", total="{total}"),
+        "filter_template": t("filter_shown", shown="{shown}", total="{total}", count=len(listed)),
         "findings": findings,
         "others": _others(doc, t),
         "accepted": _accepted(doc, t),
         "answers": _answers(doc, t),
         "not_assessed": [{"rule_id": str(f.get("rule_id")), "resource": _resource(f), "where": _where(f, t),
-                          "reason": str(f.get("reason") or "")}
+                          "reason": reason_text(f.get("reason"), lang)}
                          for f in sorted(with_status(doc, "not_assessed"), key=location_key)],
         "gaps": gaps,
         "errors": [{"where": f"{e.get('file')}:{e['line']}" if e.get("line") else str(e.get("file")),
@@ -757,13 +799,19 @@ def render_diff(d: Mapping[str, Any], lang: str = "en", *, trend: list[Mapping[s
 
     t = Labels(lang)
     old, new = d.get("old_review") or {}, d.get("new_review") or {}
-    short = {**diff.since_last(d), "findings": {k: list((d.get("findings") or {}).get(k) or [])
-                                                for k in ("new", "resolved", "changed_severity")}}
+    # A diff knows no scanned roots: absolute paths are shown relative to their common folder.
+    items = {k: list((d.get("findings") or {}).get(k) or []) for k in ("new", "resolved", "changed_severity",
+                                                                       "persisting")}
+    files = [str((i.get("location") or {}).get("file")) for v in items.values() for i in v
+             if (i.get("location") or {}).get("file")]
+    shown = with_display_paths({"scan": {"inputs": [{"path": f} for f in files]},
+                                "since_last_review": {"findings": items}})["since_last_review"]["findings"]
+    short = {**diff.since_last(d), "findings": {k: shown[k] for k in ("new", "resolved", "changed_severity")}}
     if trend:
         short["trend"] = list(trend)
     section = _since(short, t, {"rules": dict(rules or {})},
-                     persisting=list((d.get("findings") or {}).get("persisting") or []))
-    css = _asset("report.css").replace("/*FONT_STACK*/", FONT_STACKS[lang]).replace("/*MONO_STACK*/", MONO_STACK)
+                     persisting=shown["persisting"])
+    css = _css(lang)
     context = {
         "lang": lang, "t": catalogue(lang), "css": Markup(css),
         "csp": Markup(f"default-src 'none'; img-src data:; style-src {_csp_hash(css)}; script-src 'none'; "

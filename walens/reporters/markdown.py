@@ -17,6 +17,7 @@ from walens.errors import UsageError
 from walens.reporters._common import (
     SEVERITIES,
     Labels,
+    PathDisplay,
     catalogue,
     choice_title,
     display_name,
@@ -28,6 +29,7 @@ from walens.reporters._common import (
     pillar_severity_table,
     question_label,
     question_title,
+    reason_text,
     rule_example,
     rule_references,
     rule_text,
@@ -38,7 +40,9 @@ from walens.reporters._common import (
     baselined,
     failing as failing_findings,
     suppression_text,
+    tidy,
     where,
+    with_display_paths,
     with_status,
 )
 
@@ -81,12 +85,16 @@ def check_repo_url(url: str) -> str:
     return safe if safe.endswith("/") else safe + "/"
 
 
-def _location(f: Mapping[str, Any], repo_url: str | None) -> str:
-    """``file:line``, linked to the line under ``repo_url`` when the file is a relative path in the repository."""
-    text = esc(where(f))
+def _location(f: Mapping[str, Any], repo_url: str | None, show: PathDisplay | None = None) -> str:
+    """``file:line``, linked to the line under ``repo_url`` when the file is a relative path in the repository.
+
+    An absolute path is never linked, and is shown relative to what was scanned (``show``).
+    """
     loc = f.get("location") or {}
     path = str(loc.get("file") or "")
-    if not repo_url or not path or path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
+    absolute = path.startswith(("/", "\\")) or bool(re.match(r"^[A-Za-z]:", path))
+    text = esc(where(f, show if absolute else None))
+    if not repo_url or not path or absolute:
         return text
     parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
     if not parts or ".." in parts:
@@ -115,40 +123,41 @@ def _resource_line(f: Mapping[str, Any], t: Labels) -> str:
     return text
 
 
-def _details(doc: Mapping[str, Any], f: Mapping[str, Any], t: Labels, repo_url: str | None = None) -> str:
+def _occurrence(doc: Mapping[str, Any], f: Mapping[str, Any], t: Labels, repo_url: str | None,
+                show: PathDisplay) -> str:
+    """One list item: where, which resource, and the finding's own message."""
+    message = tidy(finding_message(doc, f, t.lang), t.lang)
+    return f"- **{_location(f, repo_url, show)}** · {_resource_line(f, t)}" + (f" — {esc(message)}" if message else "")
+
+
+def _rule_head(doc: Mapping[str, Any], rule_id: str, findings: list[Mapping[str, Any]], t: Labels) -> str:
+    """A rule's heading, its best practice, and (folded) why it matters, how to fix, the example, references.
+
+    Said once per rule; the rule's occurrences follow as a list.
+    """
     lang = t.lang
-    rule_id = str(f.get("rule_id"))
-    resource = f.get("resource") or {}
-    summary = " · ".join(x for x in (
-        f"{t.severity(str(f.get('severity')))}", rule_id, str(resource.get("origin") or resource.get("id") or ""),
-        where(f)) if x)
-    lines = [
-        "<details>",
-        f"<summary>{esc_html(summary)}</summary>",
-        "",
-        f"**{esc(t('message'))}:** {esc(finding_message(doc, f, lang))}",
-        "",
-        f"- **{esc(t('rule'))}:** {esc(rule_id)} {esc(f.get('rule_name'))} — {esc(rule_text(doc, rule_id, 'title', lang))}",
-        f"- **{esc(t('resource'))}:** {_resource_line(f, t)}",
-        f"- **{esc(t('location'))}:** {_location(f, repo_url)}",
-        f"- **{esc(t('pillar'))}:** {esc(t.pillar(str(f.get('pillar'))))} — "
-        f"{esc(choice_title(str((f.get('lens') or {}).get('choice')), lang))}",
-    ]
-    if f.get("status") in ("suppressed", "accepted") and f.get("reason"):
-        lines.append(f"- **{esc(t('reason'))}:** {esc(f.get('reason'))}")
-    rationale = rule_text(doc, rule_id, "rationale", lang)
+    first = findings[0]
+    title = rule_text(doc, rule_id, "title", lang) or str(first.get("rule_name") or rule_id)
+    count = t("rule_count_resources", count=len(findings))
+    choice = str((first.get("lens") or {}).get("choice") or "")
+    practice = esc(t.pillar(str(first.get("pillar")))) + (f" — {esc(choice_title(choice, lang))}" if choice else "")
+    lines = [f"#### {esc(rule_id)} {esc(title)} ({esc(count)})", "",
+             f"{esc(t('rule'))}: `{esc(first.get('rule_name') or rule_id)}` · {practice}", ""]
+    body: list[str] = []
+    rationale = tidy(rule_text(doc, rule_id, "rationale", lang), lang)
     if rationale:
-        lines += ["", f"**{esc(t('rationale'))}:** {esc(rationale)}"]
-    remediation = rule_text(doc, rule_id, "remediation", lang)
+        body += [f"**{esc(t('rationale'))}:** {esc(rationale)}", ""]
+    remediation = tidy(rule_text(doc, rule_id, "remediation", lang), lang)
     if remediation:
-        lines += ["", f"**{esc(t('remediation'))}:** {esc(remediation)}"]
+        body += [f"**{esc(t('remediation'))}:** {esc(remediation)}", ""]
     example = rule_example(doc, rule_id)
     if example:
-        lines += ["", _code_block(example, "yaml")]
+        body += [_code_block(example, "yaml"), ""]
     refs = rule_references(doc, rule_id)
     if refs:
-        lines += ["", f"**{esc(t('references'))}:**", ""] + [f"- {_link(r)}" for r in refs]
-    lines += ["", "</details>", ""]
+        body += [f"**{esc(t('references'))}:**", ""] + [f"- {_link(r)}" for r in refs] + [""]
+    if body:
+        lines += ["<details>", f"<summary>{esc_html(t('rule_explained'))}</summary>", "", *body, "</details>", ""]
     return "\n".join(lines)
 
 
@@ -337,7 +346,7 @@ def _tail(doc: Mapping[str, Any], t: Labels) -> str:
     if not_assessed:
         out += [esc(t("not_assessed_intro")), ""]
         items = [f"- {esc(f.get('rule_id'))} {esc((f.get('resource') or {}).get('id'))} — {esc(where(f))}: "
-                 f"{esc(f.get('reason') or '')}" for f in not_assessed[:_TAIL_ITEMS]]
+                 f"{esc(reason_text(f.get('reason'), t.lang))}" for f in not_assessed[:_TAIL_ITEMS]]
         out += _capped(items, max(0, len(not_assessed) - _TAIL_ITEMS))
     else:
         out.append(esc(t("none")))
@@ -376,6 +385,10 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, repo_u
     line. Cover options of the HTML report (title, customer, ...) are accepted and ignored.
     """
     t = Labels(lang)
+    # An absolute path is shown relative to what was scanned; a relative one stays linkable under --repo-url.
+    show = PathDisplay.of(doc)
+    stored = failing_findings(doc)  # their stored paths: a relative one links under --repo-url
+    doc = with_display_paths(doc, absolute_only=True)
     tool = doc.get("tool") or {}
     scan = doc.get("scan") or {}
     inputs = scan.get("inputs") or []
@@ -387,7 +400,7 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, repo_u
         f"{esc(t('generated_by', version=tool.get('version', '')))} · {esc(t('lens_name'))}",
         "",
         f"- **{esc(t('date'))}:** {esc(scan.get('finished_at') or scan.get('started_at') or '')}",
-        f"- **{esc(t('scope'))}:** {len(inputs)} {esc(t('source_template'))}",
+        f"- **{esc(t('scope'))}:** {esc(t('scope_templates', count=len(inputs)))}",
     ]
     head += [f"  - {esc(i.get('path'))}" for i in inputs[:_TAIL_ITEMS]]
     if len(inputs) > _TAIL_ITEMS:
@@ -408,34 +421,47 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, repo_u
     head_text = "\n".join(head) + "\n"
     tail_text = _coverage(doc, t) + _tail(doc, t)
 
-    failing = sorted(failing_findings(doc),
+    failing = sorted(stored,
                      key=lambda f: (severity_rank(f.get("severity")), str(f.get("rule_id")), location_key(f)))
     body = [f"## {esc(t('failing_findings'))} ({len(failing)})", ""]
     if not failing:
         body += [esc(t("no_failing")), ""]
+    # One block per rule (its explanation once), then one line per occurrence, highest severity first.
+    rules: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for f in failing:
+        rules.setdefault((str(f.get("severity")), str(f.get("rule_id"))), []).append(f)
+    by_sev = {s: sum(1 for f in failing if f.get("severity") == s) for s in {str(f.get("severity")) for f in failing}}
     # Room for the truncation note, whatever its language and counts.
     budget = LIMIT - len(head_text) - len(tail_text) - 1_000
     used = sum(len(b) + 1 for b in body)
     shown = 0
     current: str | None = None
-    for f in failing:
-        sev = str(f.get("severity"))
-        block = ""
-        if sev != current:
-            count = sum(1 for g in failing if g.get("severity") == sev)
-            block = f"### {esc(t.severity(sev))} ({count})\n\n"
-        block += _details(doc, f, t, repo_url)
-        if used + len(block) + 1 > budget:
+    full = False
+    for (sev, rule_id), findings in rules.items():
+        block = f"### {esc(t.severity(sev))} ({by_sev[sev]})\n\n" if sev != current else ""
+        block += _rule_head(doc, rule_id, findings, t)
+        first = _occurrence(doc, findings[0], t, repo_url, show)
+        if used + len(block) + len(first) + 2 > budget:
             break
-        if sev != current:
-            current = sev
+        current = sev
         body.append(block)
         used += len(block) + 1
-        shown += 1
-    rest = failing[shown:]
+        items = []
+        for f in findings:
+            item = _occurrence(doc, f, t, repo_url, show)
+            if used + len(item) + 1 > budget:
+                full = True
+                break
+            items.append(item)
+            used += len(item) + 1
+        body.append("\n".join(items) + "\n")
+        shown += len(items)
+        if full:
+            break
+    rest = failing[shown:]  # rules group contiguous runs of `failing`: what was shown is its head
     if rest:
-        by_sev = {s: sum(1 for f in rest if f.get("severity") == s) for s in SEVERITIES}
-        detail = t("list_sep").join(f"{t.severity(s)} {n}" for s, n in by_sev.items() if n)
+        left = {s: sum(1 for f in rest if f.get("severity") == s) for s in SEVERITIES}
+        detail = t("list_sep").join(f"{t.severity(s)} {n}" for s, n in left.items() if n)
         body += [f"> **{esc(t('truncated', limit=LIMIT, count=len(rest), detail=detail))}**", ""]
     text = head_text + "\n".join(body) + "\n" + tail_text
     return text.rstrip("\n") + "\n"

@@ -24,8 +24,13 @@ SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas
 INFORMATION_URI = "https://pypi.org/project/walens/"
 FINGERPRINT_KEY = "walens/v1"
 LEVELS = {"high": "error", "medium": "warning", "low": "note", "info": "note"}
-# GitHub code scanning ranks security alerts by this CVSS-like score (> 9 critical, >= 7 high, >= 4 medium).
-SECURITY_SEVERITY = {"high": "8.0", "medium": "5.5", "low": "3.0", "info": "1.0"}
+# GitHub code scanning orders and labels alerts by `security-severity`, a CVSS-like score in its documented
+# bands: over 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium, 3.9 or less low. walens has no "critical"; info
+# takes the lowest score so it sorts below low. `problem.severity` (error / warning / recommendation) is
+# what GitHub shows for a rule it does not treat as a security query. Every rule carries both, so one
+# upload ranks every pillar's findings, not the security pillar's alone.
+SECURITY_SEVERITY = {"high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.1"}
+PROBLEM_SEVERITY = {"high": "error", "medium": "warning", "low": "recommendation", "info": "recommendation"}
 
 
 def artifact_uri(path: str) -> tuple[str, str | None]:
@@ -70,9 +75,9 @@ def _rule(doc: Mapping[str, Any], rule_id: str, rule: Mapping[str, Any], t: Labe
     lens = rule.get("lens") or {}
     tags = [str(rule.get("pillar") or "")] + ([str(lens["choice"])] if lens.get("choice") else [])
     properties: dict[str, Any] = {"tags": [x for x in tags if x],
-                                  "precision": "medium" if severity == "info" else "high"}
-    if rule.get("pillar") == "security":
-        properties["security-severity"] = SECURITY_SEVERITY.get(severity, "1.0")
+                                  "precision": "medium" if severity == "info" else "high",
+                                  "security-severity": SECURITY_SEVERITY.get(severity, SECURITY_SEVERITY["info"]),
+                                  "problem.severity": PROBLEM_SEVERITY.get(severity, "recommendation")}
     out: dict[str, Any] = {
         "id": rule_id,
         "name": str(rule.get("name") or rule_id),
