@@ -51,6 +51,10 @@ def render_rule(rule: Rule, root: Path) -> str:
         out += ["", "```yaml", str(example).rstrip(), "```"]
     if example_cfn:
         out += ["", "CloudFormation:", "", "```yaml", str(example_cfn).rstrip(), "```"]
+    for kind, api in (("rest", "REST API"), ("http", "HTTP API"), ("websocket", "WebSocket API")):
+        variant = rule.remediation.get(f"example_{kind}")
+        if variant:  # shown instead of the examples above on findings of that kind of API
+            out += ["", f"{api}:", "", "```yaml", str(variant).rstrip(), "```"]
     for heading, name in (("Failing example", "fail.yaml"), ("Passing example", "pass.yaml")):
         text = _fixture(root, rule.id, name)
         if text is not None:

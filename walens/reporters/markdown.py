@@ -20,6 +20,7 @@ from walens.reporters._common import (
     catalogue,
     choice_title,
     display_name,
+    finding_examples,
     finding_message,
     lens_counts_line,
     lens_rows,
@@ -28,7 +29,6 @@ from walens.reporters._common import (
     pillar_severity_table,
     question_label,
     question_title,
-    rule_example,
     rule_references,
     rule_text,
     safe_url,
@@ -142,7 +142,7 @@ def _details(doc: Mapping[str, Any], f: Mapping[str, Any], t: Labels, repo_url: 
     remediation = rule_text(doc, rule_id, "remediation", lang)
     if remediation:
         lines += ["", f"**{esc(t('remediation'))}:** {esc(remediation)}"]
-    example = rule_example(doc, rule_id)
+    example, _ = finding_examples(doc, f)
     if example:
         lines += ["", _code_block(example, "yaml")]
     refs = rule_references(doc, rule_id)
