@@ -68,3 +68,25 @@ def test_no_message_on_the_corpus_or_the_examples_shows_none_unknown_placeholder
         bad = [(f["rule_id"], f["resource"]["id"], f["message"]) for f in doc["findings"]
                if f["status"] != "pass" and BAD_TEXT.search(f["message"])]
         assert bad == []
+
+
+KINDS = REPO / "tests" / "fixtures" / "messages" / "websocket_and_rest.yaml"
+
+
+def test_each_finding_gets_the_example_for_its_kind_of_api() -> None:
+    from walens.reporters import render
+    from walens.reporters._common import finding_examples, rule_example
+
+    doc = scan_templates([str(KINDS)], fail_on="never", select=["OPS014"])
+    by_resource = {f["resource"]["id"]: f for f in doc["findings"]}
+    websocket, rest = by_resource["ChatApiProdStage"], by_resource["OrdersApiprodStage"]
+    assert (websocket["status"], rest["status"]) == ("fail", "fail")
+    assert websocket["example"] == "example_websocket" and "example" not in rest
+    ws_example, ws_cfn = finding_examples(doc, websocket)
+    assert "ProtocolType: WEBSOCKET" in ws_example and ws_cfn == ""
+    assert "AWS::Serverless::Api" in finding_examples(doc, rest)[0]
+    markdown = render("markdown", doc, "en")
+    ws_details = markdown[markdown.index("ChatApiProdStage"):]
+    assert "ProtocolType: WEBSOCKET" in ws_details.split("</details>")[0]
+    html = render("html", doc, "en")
+    assert "Example (WebSocket API)" in html and rule_example(doc, "OPS014", "example_websocket")
