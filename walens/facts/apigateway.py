@@ -110,6 +110,52 @@ def _policy_scoped_to_vpce(policy: Any) -> bool:
     return False
 
 
+# Condition keys that pin a caller to a network, an account or an organization.
+_CALLER_KEYS = frozenset({"aws:sourceip", "aws:vpcsourceip", "aws:sourcevpc", "aws:sourcevpce", "aws:principalorgid",
+                          "aws:principalaccount", "aws:sourceaccount", "aws:principalarn", "aws:principalorgpaths"})
+_INVOKE = frozenset({"execute-api:invoke", "execute-api:*", "*"})
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _caller_conditions(stmt: dict[str, Any]) -> list[str]:
+    """The condition operators of a statement that test a caller key (``aws:SourceIp``, ``aws:SourceVpc``...)."""
+    cond = stmt.get("Condition")
+    if not isinstance(cond, dict):
+        return []
+    return [str(op) for op, block in cond.items()
+            if isinstance(block, dict) and any(isinstance(k, str) and k.lower() in _CALLER_KEYS for k in block)]
+
+
+def _anyone(principal: Any) -> bool:
+    return principal == "*" or (isinstance(principal, dict) and _listed(principal.get("AWS")) == ["*"])
+
+
+def _policy_restricts_callers(policy: Any) -> bool | Unknown:
+    """Whether a REST API's resource policy keeps anonymous callers out of the whole API: a Deny for anyone
+    unless they come from listed IPs, VPCs, VPC endpoints, accounts or an organization (SAM's
+    ``ResourcePolicy`` allow-lists), or Allow statements that all name principals or such conditions."""
+    if isinstance(policy, Unknown):
+        return policy
+    if not isinstance(policy, dict):
+        return False
+    statements = [st for st in _listed(policy.get("Statement")) if isinstance(st, dict)]
+    invoking = [st for st in statements
+                if any(isinstance(a, str) and a.lower() in _INVOKE for a in _listed(st.get("Action")))]
+    whole_api = ("*", "execute-api:/*")
+    for st in invoking:
+        if (st.get("Effect") == "Deny" and _anyone(st.get("Principal"))
+                and any(r in whole_api or (isinstance(r, str) and r.endswith(":/*")) for r in _listed(st.get("Resource")))
+                and any("not" in op.lower() for op in _caller_conditions(st))):
+            return True
+    allows = [st for st in invoking if st.get("Effect") == "Allow"]
+    return bool(allows) and all(
+        (st.get("Principal") is not None and not _anyone(st.get("Principal")))
+        or any("not" not in op.lower() for op in _caller_conditions(st)) for st in allows)
+
+
 @fact("api_exposure", types=["AWS::ApiGateway::RestApi"])
 def api_exposure(resource: Resource, inventory: Sequence[Resource]) -> dict[str, Any]:
     """How a REST API is exposed: endpoint types, authorization on every method, WAF, private policy."""
@@ -146,6 +192,7 @@ def api_exposure(resource: Resource, inventory: Sequence[Resource]) -> dict[str,
         "unauthorized_methods": unauthorized,
         "waf": waf,
         "private_policy_scoped_to_vpce": _policy_scoped_to_vpce(props.get("Policy")) if private else None,
+        "restricted_by_policy": _policy_restricts_callers(props.get("Policy")),
     }
 
 
