@@ -144,3 +144,19 @@ def test_a_resource_policy_restricts_callers_only_with_an_allow_list() -> None:
         policy = {"Version": "2012-10-17", "Statement": statements}
         linked = _linked({"Api": ("AWS::ApiGateway::RestApi", {"Policy": policy}), "Open": _method("GET")})
         assert apigateway.api_exposure(linked["Api"], [])["restricted_by_policy"] is restricted, name
+
+
+def test_a_private_api_policy_in_the_openapi_body_counts_and_one_in_s3_is_not_known() -> None:
+    from walens.model import Unknown
+
+    scoped = {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke",
+                             "Resource": "execute-api:/*", "Condition": {"StringNotEquals": {"aws:SourceVpce": "v"}}}]}
+    private = {"EndpointConfiguration": {"Types": ["PRIVATE"]}}
+    linked = _linked({
+        "Inline": ("AWS::ApiGateway::RestApi", {**private, "Body": {"x-amazon-apigateway-policy": scoped}}),
+        "InS3": ("AWS::ApiGateway::RestApi", {**private, "BodyS3Location": {"Bucket": "b", "Key": "k"}}),
+        "None": ("AWS::ApiGateway::RestApi", dict(private)),
+    })
+    assert apigateway.api_exposure(linked["Inline"], [])["private_policy_scoped_to_vpce"] is True
+    assert isinstance(apigateway.api_exposure(linked["InS3"], [])["private_policy_scoped_to_vpce"], Unknown)
+    assert apigateway.api_exposure(linked["None"], [])["private_policy_scoped_to_vpce"] is False

@@ -156,6 +156,20 @@ def _policy_restricts_callers(policy: Any) -> bool | Unknown:
         or any("not" not in op.lower() for op in _caller_conditions(st)) for st in allows)
 
 
+def _private_policy_scoped(props: dict[str, Any]) -> bool | Unknown:
+    """Whether a private API's resource policy is scoped to a VPC endpoint or VPC: the ``Policy`` property,
+    else the OpenAPI body's ``x-amazon-apigateway-policy``; not known when the body is a file in S3."""
+    policy = props.get("Policy")
+    if isinstance(policy, Unknown):
+        return policy
+    body = props.get("Body")
+    if policy is None and isinstance(body, dict):
+        policy = body.get("x-amazon-apigateway-policy")
+    if policy is None and props.get("BodyS3Location") is not None:
+        return Unknown("the OpenAPI file in S3 may carry the resource policy (x-amazon-apigateway-policy)")
+    return _policy_scoped_to_vpce(policy)
+
+
 @fact("api_exposure", types=["AWS::ApiGateway::RestApi"])
 def api_exposure(resource: Resource, inventory: Sequence[Resource]) -> dict[str, Any]:
     """How a REST API is exposed: endpoint types, authorization on every method, WAF, private policy."""
@@ -191,7 +205,7 @@ def api_exposure(resource: Resource, inventory: Sequence[Resource]) -> dict[str,
         "has_authorizer_everywhere": not unauthorized,
         "unauthorized_methods": unauthorized,
         "waf": waf,
-        "private_policy_scoped_to_vpce": _policy_scoped_to_vpce(props.get("Policy")) if private else None,
+        "private_policy_scoped_to_vpce": _private_policy_scoped(props) if private else None,
         "restricted_by_policy": _policy_restricts_callers(props.get("Policy")),
     }
 
