@@ -90,3 +90,9 @@ def test_each_finding_gets_the_example_for_its_kind_of_api() -> None:
     assert "ProtocolType: WEBSOCKET" in ws_details.split("</details>")[0]
     html = render("html", doc, "en")
     assert "Example (WebSocket API)" in html and rule_example(doc, "OPS014", "example_websocket")
+
+
+def test_a_public_api_lists_its_open_methods_by_verb_and_path() -> None:
+    doc = scan_templates([str(FIXTURE)], fail_on="never", select=["SEC002"])
+    (api,) = findings(doc, "SEC002")
+    assert "has methods without an authorizer (GET /orders)" in api["message"]

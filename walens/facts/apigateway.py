@@ -185,7 +185,10 @@ def api_exposure(resource: Resource, inventory: Sequence[Resource]) -> dict[str,
         if isinstance(verb, str) and verb.upper() == "OPTIONS":
             continue  # CORS preflight is unauthenticated by design
         if mprops.get("AuthorizationType", "NONE") == "NONE":
-            unauthorized.append(method["id"])
+            # "GET /orders" where the path is known (SAM's events, an account's resources), else the logical ID.
+            path = mprops.get("ResourcePath") or (method.get("Metadata") or {}).get("path")
+            known = isinstance(verb, str) and isinstance(path, str)
+            unauthorized.append(f"{verb.upper()} {path}" if known else method["id"])
     body = props.get("Body")
     if not resource.related.get("methods") and isinstance(body, dict):
         authorizing = _authorizing_schemes(body)
