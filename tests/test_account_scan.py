@@ -280,7 +280,7 @@ def test_every_finding_carries_arn_account_and_region(aws: None) -> None:
 
 
 def test_only_account_scoped_rules_run(aws: None) -> None:
-    """PERF001/PERF002 judge what a template leaves unset: they never run on an account."""
+    """Template-only rules (what a template leaves unset or spells) never run on an account."""
     seed()
     doc = scan(select=[])
     from walens.rules import load_rules

@@ -147,10 +147,14 @@ def test_shape_error_without_unknown_is_not_assessed_with_the_error() -> None:
     assert finding.reason is not None and finding.reason.startswith("cannot evaluate assert: ")
 
 
-def test_unknown_message_argument_renders_as_unknown() -> None:
+def test_unknown_message_argument_renders_as_a_dash_never_none_or_unknown() -> None:
     r = rule(**{"assert": "`false`"})
     (finding,) = engine.evaluate([fn("F", MemorySize=UNKNOWN)], [r])
-    assert finding.message == "Function F (F, AWS::Lambda::Function) has (unknown) MB > 1024"
+    assert finding.message == "Function F (F, AWS::Lambda::Function) has — MB > 1024"
+    assert finding.params["mem"] is None  # JSON null: the value was not read
+    r = rule(message_args={"mem": "Properties.Absent"}, **{"assert": "`false`"})
+    (finding,) = engine.evaluate([fn("F", MemorySize=12)], [r])
+    assert finding.message == "Function F (F, AWS::Lambda::Function) has — MB > 1024"
 
 
 def test_fingerprint_is_sha256_of_rule_file_and_resource_and_stable() -> None:
@@ -277,13 +281,13 @@ def test_lens_coverage_covers_all_38_practices_with_their_rules() -> None:
     assert (by_choice["rel_rel_q1_a1"]["status"], by_choice["rel_rel_q1_a1"]["ask"]) == ("not_applicable", None)
 
 
-def test_message_argument_that_cannot_evaluate_renders_as_unknown() -> None:
+def test_message_argument_that_cannot_evaluate_is_null() -> None:
     r = rule(message_args={"mem": "to_number(Properties.MemorySize)"}, **{"assert": "`false`"})
     (finding,) = engine.evaluate([fn("F", MemorySize=UNKNOWN, Tracing=UNKNOWN)], [r])
-    assert (finding.status, finding.params["mem"]) == ("fail", "(unknown)")
+    assert (finding.status, finding.params["mem"]) == ("fail", None)
     r = rule(message_args={"mem": "contains(Properties.MemorySize, 'x')"}, **{"assert": "`false`"})
     (finding,) = engine.evaluate([fn("F", MemorySize=12)], [r])
-    assert finding.params["mem"] == "(unknown)"
+    assert finding.params["mem"] is None
 
 
 def test_long_lists_in_messages_show_ten_items_and_how_many_more() -> None:

@@ -74,8 +74,9 @@ def test_api_exposure_private_with_vpce_policy_and_methods() -> None:
         "Cors": _method("OPTIONS"),
     })
     assert apigateway.api_exposure(linked["Api"], []) == {
-        "endpoint_types": ["PRIVATE"], "public": False, "has_authorizer_everywhere": False, "protected": False,
-        "unauthorized_methods": ["Open"], "waf": False, "private_policy_scoped_to_vpce": True}
+        "endpoint_types": ["PRIVATE"], "public": False, "protected": True, "has_authorizer_everywhere": False,
+        "unauthorized_methods": ["Open"], "waf": False, "private_policy_scoped_to_vpce": True,
+        "restricted_by_policy": True}
 
 
 def test_api_exposure_private_without_policy_and_regional_waf_on_api() -> None:
@@ -87,8 +88,9 @@ def test_api_exposure_private_without_policy_and_regional_waf_on_api() -> None:
     })
     assert apigateway.api_exposure(linked["Private"], [])["private_policy_scoped_to_vpce"] is False
     assert apigateway.api_exposure(linked["Regional"], []) == {
-        "endpoint_types": ["REGIONAL"], "public": True, "has_authorizer_everywhere": True, "protected": True,
-        "unauthorized_methods": [], "waf": True, "private_policy_scoped_to_vpce": None}
+        "endpoint_types": ["REGIONAL"], "public": True, "protected": True, "has_authorizer_everywhere": True,
+        "unauthorized_methods": [], "waf": True, "private_policy_scoped_to_vpce": None,
+        "restricted_by_policy": False}
     assert apigateway.api_exposure(linked["Private"], [])["waf"] is False
 
 
@@ -119,8 +121,9 @@ def _corpus_api(name: str, api_id: str) -> Resource:
 def test_api_exposure_from_sam_openapi_body() -> None:
     api = _corpus_api("api_with_aws_iam_auth_overrides", "MyApiWithAwsIamAuth")
     assert apigateway.api_exposure(api, []) == {
-        "endpoint_types": ["EDGE"], "public": True, "has_authorizer_everywhere": False, "protected": False,
-        "unauthorized_methods": ["GET /MyFunctionNoneAuth"], "waf": False, "private_policy_scoped_to_vpce": None}
+        "endpoint_types": ["EDGE"], "public": True, "protected": False, "has_authorizer_everywhere": False,
+        "unauthorized_methods": ["GET /MyFunctionNoneAuth"], "waf": False, "private_policy_scoped_to_vpce": None,
+        "restricted_by_policy": False}
     keyed = _corpus_api("api_with_apikey_required", "MyApiWithoutAuth")
     assert apigateway.api_exposure(keyed, [])["unauthorized_methods"] == [
         "GET /ApiKeyRequiredTrue", "ANY /any/ApiKeyRequiredTrue"]
@@ -135,3 +138,37 @@ def test_body_request_validation_from_sam_openapi_body() -> None:
         "GET /not-defined": "not_validated", "GET /only-body-false": "not_validated",
         "GET /only-body-true": "validated", "GET /only-request-false": "not_validated",
         "GET /only-request-true": "not_validated"}
+
+
+def test_a_resource_policy_restricts_callers_only_with_an_allow_list() -> None:
+    allow_all = {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}
+    only_ips = {"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*",
+                "Condition": {"NotIpAddress": {"aws:SourceIp": ["203.0.113.0/24"]}}}
+    deny_ips = {**only_ips, "Condition": {"IpAddress": {"aws:SourceIp": ["198.51.100.0/24"]}}}
+    one_path = {**only_ips, "Resource": "execute-api:/prod/GET/admin"}
+    accounts = {"Effect": "Allow", "Principal": {"AWS": ["111122223333"]}, "Action": "execute-api:Invoke",
+                "Resource": "execute-api:/*"}
+    org = {**allow_all, "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc"}}}
+    cases = {"allow-list": ([allow_all, only_ips], True), "deny-list": ([allow_all, deny_ips], False),
+             "one path": ([allow_all, one_path], False), "accounts": ([accounts], True),
+             "organization": ([org], True), "anyone": ([allow_all], False), "none": ([], False)}
+    for name, (statements, restricted) in cases.items():
+        policy = {"Version": "2012-10-17", "Statement": statements}
+        linked = _linked({"Api": ("AWS::ApiGateway::RestApi", {"Policy": policy}), "Open": _method("GET")})
+        assert apigateway.api_exposure(linked["Api"], [])["restricted_by_policy"] is restricted, name
+
+
+def test_a_private_api_policy_in_the_openapi_body_counts_and_one_in_s3_is_not_known() -> None:
+    from walens.model import Unknown
+
+    scoped = {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke",
+                             "Resource": "execute-api:/*", "Condition": {"StringNotEquals": {"aws:SourceVpce": "v"}}}]}
+    private = {"EndpointConfiguration": {"Types": ["PRIVATE"]}}
+    linked = _linked({
+        "Inline": ("AWS::ApiGateway::RestApi", {**private, "Body": {"x-amazon-apigateway-policy": scoped}}),
+        "InS3": ("AWS::ApiGateway::RestApi", {**private, "BodyS3Location": {"Bucket": "b", "Key": "k"}}),
+        "None": ("AWS::ApiGateway::RestApi", dict(private)),
+    })
+    assert apigateway.api_exposure(linked["Inline"], [])["private_policy_scoped_to_vpce"] is True
+    assert isinstance(apigateway.api_exposure(linked["InS3"], [])["private_policy_scoped_to_vpce"], Unknown)
+    assert apigateway.api_exposure(linked["None"], [])["private_policy_scoped_to_vpce"] is False

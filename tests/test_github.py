@@ -59,14 +59,15 @@ def test_inside_github_actions(tmp_path: Path) -> None:
     summary.write_text("previous step\n")
     env = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_WORKSPACE": str(tmp_path)}
     # console on stdout: annotations follow it on stdout; the file is named relative to the workspace
-    proc = walens(tmp_path / "infra", "scan", "template", "template.yaml", env=env)
+    # bad.yaml's problems are medium (log retention, tracing...): gate on medium so they are errors.
+    proc = walens(tmp_path / "infra", "scan", "template", "template.yaml", "--fail-on", "medium", env=env)
     assert proc.returncode == 1
     errors = [line for line in proc.stdout.splitlines() if line.startswith("::error ")]
     assert errors and all(line.startswith("::error file=infra/template.yaml,line=4,col=3,") for line in errors)
     text = summary.read_text()
     assert text.startswith("previous step\n") and "# Serverless Lens review" in text and "COST001" in text
     # SARIF on stdout stays clean: annotations go to stderr
-    proc = walens(tmp_path, "scan", "template", "infra", "-f", "sarif", env=env)
+    proc = walens(tmp_path, "scan", "template", "infra", "-f", "sarif", "--fail-on", "medium", env=env)
     assert proc.stdout.lstrip().startswith("{") and "::error" not in proc.stdout
     assert "::error file=infra/template.yaml,line=4" in proc.stderr
     # outside GitHub Actions: nothing

@@ -55,7 +55,8 @@ def test_fail_on_is_recomputed() -> None:
     part = scan_templates([A], fail_on="never")
     assert part["summary"]["failed"] is False
     assert merge([part])["summary"]["failed"] is False
-    assert merge([part], fail_on="high")["summary"]["failed"] is True
+    assert merge([part], fail_on="high")["summary"]["failed"] is False  # COST001 is medium
+    assert merge([part], fail_on="medium")["summary"]["failed"] is True
     strict = scan_templates([B], fail_on="low")
     assert merge([part, strict])["summary"]["fail_on"] == "low"
 
@@ -128,9 +129,9 @@ def test_merge_command_writes_one_review_and_exits_like_a_scan(tmp_path: Path) -
         out.write_text(json.dumps(scan_templates([p])), encoding="utf-8")
         paths.append(str(out))
     merged = tmp_path / "merged.json"
-    proc = subprocess.run([sys.executable, "-m", "walens", "merge", *paths, "--output", str(merged)],
-                          capture_output=True, text=True, cwd=REPO, timeout=120)
-    assert proc.returncode == 1, proc.stderr  # COST001 fails at high severity
+    proc = subprocess.run([sys.executable, "-m", "walens", "merge", *paths, "--output", str(merged),
+                           "--fail-on", "medium"], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 1, proc.stderr  # COST001 fails at medium severity
     doc = json.loads(merged.read_text(encoding="utf-8"))
     assert [i["path"] for i in doc["scan"]["inputs"]] == [A, C]
     proc = subprocess.run([sys.executable, "-m", "walens", "merge", *paths, "--format", "markdown",

@@ -35,6 +35,8 @@ Resources:
       Runtime: python3.13
       Handler: app.handler
       CodeUri: src/
+      FunctionUrlConfig:
+        AuthType: NONE
 """
 
 
@@ -94,12 +96,12 @@ def test_newcomer_flow_suppress_baseline_fail_only_on_new(tmp_path: Path) -> Non
     git(project, home, "add", ".")
     proc = git(project, home, "commit", "-qm", "add template")
     assert proc.returncode != 0
-    assert "template.yaml:4  HIGH    COST001" in proc.stdout + proc.stderr
+    assert "template.yaml:4  HIGH    SEC004" in proc.stdout + proc.stderr
 
     # 2. suppress one finding with a reason, baseline the rest
     suppressed = TEMPLATE.replace("    Properties:\n", "    Metadata:\n      walens:\n        ignore:\n"
-                                  "          - id: COST001\n"
-                                  "            reason: logs are exported to S3 by a subscription filter\n"
+                                  "          - id: SEC004\n"
+                                  "            reason: a public webhook that verifies the caller's signature\n"
                                   "    Properties:\n", 1)
     (project / "template.yaml").write_text(suppressed)
     (project / ".walens.yml").write_text("baseline: .walens-baseline.json\n")
@@ -117,7 +119,8 @@ def test_newcomer_flow_suppress_baseline_fail_only_on_new(tmp_path: Path) -> Non
     # 4. a newly introduced problem fails the commit, and only it is listed as failing
     current = (project / "template.yaml").read_text()
     (project / "template.yaml").write_text(current + "  PaymentsFunction:\n    Type: AWS::Serverless::Function\n"
-                                           "    Properties: {Runtime: python3.13, Handler: app.handler, CodeUri: src/}\n")
+                                           "    Properties: {Runtime: python3.13, Handler: app.handler, CodeUri: src/,\n"
+                                           "                 FunctionUrlConfig: {AuthType: NONE}}\n")
     git(project, home, "add", ".")
     proc = git(project, home, "commit", "-qm", "new function")
     out = proc.stdout + proc.stderr
@@ -169,6 +172,6 @@ def test_real_hook_from_this_checkout_language_python(tmp_path: Path) -> None:
             pytest.skip("pre-commit could not install walens' dependencies (no package index reachable)")
     assert proc.returncode == 1, out
     assert "walens (AWS Well-Architected Serverless Lens)" in out and "Failed" in out
-    assert "template.yaml:4  HIGH    COST001" in out
+    assert "template.yaml:4  HIGH    SEC004" in out
     # package.json and .pre-commit-config.yaml: passed by pre-commit, not templates
     assert "2 files skipped" in out

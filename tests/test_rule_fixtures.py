@@ -127,3 +127,20 @@ def test_some_rules_have_a_cloudformation_example() -> None:
     assert len(CFN_EXAMPLES) >= 30
     for rule_id in CFN_EXAMPLES:
         assert "AWS::Serverless-2016-10-31" in RULES[rule_id].remediation["example"], rule_id
+
+
+VARIANT_EXAMPLES = sorted((rule_id, key) for rule_id, rule in RULES.items() for key in rule.remediation
+                          if key.startswith("example_") and key != "example_cfn")
+
+
+@pytest.mark.parametrize(("rule_id", "key"), VARIANT_EXAMPLES)
+def test_remediation_example_for_a_kind_of_api_passes_and_is_that_kind(rule_id: str, key: str, tmp_path: Path) -> None:
+    """example_rest/http/websocket: a whole template whose resources of the rule's types are of that kind of
+    API, and pass the rule."""
+    example = RULES[rule_id].remediation[key]
+    path = tmp_path / f"{key}.yaml"
+    path.write_text(example, encoding="utf-8")
+    doc = scan_templates([str(path)], select=[rule_id])
+    assert doc["errors"] == [] and doc["skipped"] == []
+    assert doc["findings"] and {f["status"] for f in doc["findings"]} == {"pass"}
+    assert {f.get("example") for f in doc["findings"]} == {key}

@@ -533,6 +533,9 @@ def rules_show(
                 lines += ["", f"{labels[6]}{sam}:", str(example).rstrip()]
             if example_cfn:
                 lines += ["", f"{labels[6]} (CloudFormation):", str(example_cfn).rstrip()]
+            for kind, api in (("rest", "REST API"), ("http", "HTTP API"), ("websocket", "WebSocket API")):
+                if rule.remediation.get(f"example_{kind}"):
+                    lines += ["", f"{labels[6]} ({api}):", str(rule.remediation[f"example_{kind}"]).rstrip()]
             if rule.references:
                 lines += ["", f"{labels[7]}:"] + [f"  {ref}" for ref in rule.references]
             typer.echo("\n".join(lines))

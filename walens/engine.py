@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import string
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -17,7 +18,7 @@ import jmespath.parser
 from walens import __version__
 from walens.errors import UsageError
 from walens.jmes import Fn, compile_node, search_fn
-from walens.model import Location, Resource, Severity, Status, Unknown
+from walens.model import MISSING_TEXT, Location, Resource, Severity, Status, Unknown, not_assessed_message
 from walens.rules import Rule
 from walens.scanners.nodes import StrNode
 from walens.views import view as build_view
@@ -49,6 +50,7 @@ class Finding:
     # Set by walens.suppress / walens.baseline after evaluation (absent from the document when unset).
     suppression: dict[str, Any] | None = None
     baselined: bool = False
+    example: str | None = None  # the remediation example that fits this resource, when not the default
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as the review document carries it."""
@@ -70,6 +72,8 @@ class Finding:
             out["suppression"] = dict(self.suppression)
         if self.baselined:
             out["baselined"] = True
+        if self.example is not None:
+            out["example"] = self.example
         return out
 
 
@@ -242,17 +246,39 @@ def _decide(expr: jmespath.parser.ParsedResult, root: Mapping[str, Any], what: s
 MESSAGE_LIST_ITEMS = 10
 
 
+_PLACEHOLDER = re.compile(r"\{\{(?:ref:|getatt:)?([^{}]+)\}\}")
+
+
+def readable(text: str) -> str:
+    """A resolved string as its author would read it: a reference placeholder alone is the logical ID
+    (``{{ref:Queue}}`` → ``Queue``, ``{{getatt:Queue.Arn}}`` → ``Queue.Arn``); inside a longer string it
+    reads like ``Fn::Sub`` (``arn:aws:lambda:{{AWS::Region}}:...`` → ``arn:aws:lambda:${AWS::Region}:...``)."""
+    if "{{" not in text:
+        return text
+    whole = _PLACEHOLDER.fullmatch(text)
+    if whole:
+        return whole.group(1)
+    return _PLACEHOLDER.sub(lambda m: "${" + m.group(1) + "}", text)
+
+
 def _display(value: Any) -> Any:
-    """A message argument as text-friendly, JSON-safe data."""
+    """A message argument as text-friendly, JSON-safe data; None when it cannot be read."""
     if isinstance(value, Unknown):
-        return "(unknown)"
+        return None
+    if isinstance(value, str):
+        return readable(value)
     if isinstance(value, list):
-        shown = ", ".join(str(_display(v)) for v in value[:MESSAGE_LIST_ITEMS])
+        shown = ", ".join(_text(_display(v)) for v in value[:MESSAGE_LIST_ITEMS])
         more = len(value) - MESSAGE_LIST_ITEMS
         return f"{shown}, … (+{more})" if more > 0 else shown
     if isinstance(value, dict):
         return json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
     return value
+
+
+def _text(value: Any) -> Any:
+    """A displayed argument as it goes into a message: None shows as MISSING_TEXT."""
+    return MISSING_TEXT if value is None else value
 
 
 class _Formatter(string.Formatter):
@@ -269,12 +295,76 @@ class _Formatter(string.Formatter):
 _FORMATTER = _Formatter()
 
 
-def display_name(resource: Resource) -> str:
-    """The physical name when written literally, else the logical ID."""
-    name = resource.name
+def display_name(resource: Resource, lang: str = "en") -> str:
+    """The name a message gives a resource: the physical name when written literally, else the logical ID;
+    a child that means little alone is named with its parent (``label``)."""
+    named = label(resource)
+    return named[lang] if named else _own_name(resource.name, resource.id)
+
+
+def _own_name(name: Any, rid: Any) -> str:
     if isinstance(name, str) and name and not name.startswith("{{"):
         return name
-    return resource.id
+    return str(rid)
+
+
+_STAGE_TYPES = frozenset({"AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Stage"})
+ESM_TYPE = "AWS::Lambda::EventSourceMapping"
+
+
+def _arn_name(value: Any) -> str | None:
+    """The short name in an ARN or a reference (a queue, stream, table, broker, cluster, function), else None."""
+    if not isinstance(value, str) or not value:
+        return None
+    if not value.startswith("arn:"):
+        return readable(value)
+    parts = re.sub(r"\{\{AWS::\w+\}\}", "*", value).split(":", 5)  # pseudo parameters hold "::"
+    rest = parts[5] if len(parts) > 5 else ""
+    for sep in ("/", ":"):  # stream/NAME, table/NAME/stream/..., cluster/NAME/id, broker:NAME:id, function:NAME
+        if sep in rest:
+            return readable(rest.split(sep)[1]) or readable(value)
+    return readable(rest) or readable(value)
+
+
+def api_kind(resource: Resource) -> str | None:
+    """"rest", "http" or "websocket" for an API Gateway resource (a V2 child reads its API's ProtocolType),
+    else None: which of a rule's remediation examples fits it."""
+    if resource.type.startswith("AWS::ApiGateway::"):
+        return "rest"
+    if not resource.type.startswith("AWS::ApiGatewayV2::"):
+        return None
+    props = resource.properties if isinstance(resource.properties, dict) else {}
+    if resource.type != "AWS::ApiGatewayV2::Api":
+        api = (resource.related or {}).get("api")
+        props = api.get("Properties") if isinstance(api, dict) and isinstance(api.get("Properties"), dict) else {}
+    protocol = props.get("ProtocolType")
+    return protocol.lower() if isinstance(protocol, str) and protocol.lower() in ("http", "websocket") else None
+
+
+def label(resource: Resource) -> dict[str, str] | None:
+    """A name that places a child resource, per language: "prod of API OrdersApi" for a stage,
+    "orders → ProcessOrders" (source → function) for an event source mapping; None for other resources."""
+    props = resource.properties if isinstance(resource.properties, dict) else {}
+    related = resource.related or {}
+    if resource.type in _STAGE_TYPES:
+        api = related.get("api")
+        if not isinstance(api, dict):
+            return None
+        stage = props.get("StageName")
+        stage_name = stage if isinstance(stage, str) and stage else _own_name(resource.name, resource.id)
+        stage_name, api_name = readable(stage_name), _own_name(api.get("name"), api.get("id"))
+        return {"en": f"{stage_name} of API {api_name}", "ja": f"API {api_name} の {stage_name}"}
+    if resource.type == ESM_TYPE:
+        fn, source = related.get("function"), related.get("source")
+        fn_name = (_own_name(fn.get("name"), fn.get("id")) if isinstance(fn, dict)
+                   else _arn_name(props.get("FunctionName")))
+        source_name = (_own_name(source.get("name"), source.get("id")) if isinstance(source, dict)
+                       else _arn_name(props.get("EventSourceArn")))
+        if not fn_name:
+            return None
+        text = f"{source_name} → {fn_name}" if source_name else f"→ {fn_name}"
+        return {"en": text, "ja": text}
+    return None
 
 
 class _Params:
@@ -295,8 +385,9 @@ class _Params:
 def render_message(rule: Rule, lang: str, resource: Resource, args: Mapping[str, Any]) -> str:
     """The rule's message in ``lang`` for ``resource``; nothing escaped (reporters escape)."""
     text = rule.message.get(lang) or rule.message["en"]
-    values: dict[str, Any] = {**rule.params, **args, "params": _Params(rule.params),
-                              "name": display_name(resource), "id": resource.id, "type": resource.type}
+    values: dict[str, Any] = {**rule.params, **{k: _text(v) for k, v in args.items()},
+                              "params": _Params(rule.params),
+                              "name": display_name(resource, lang), "id": resource.id, "type": resource.type}
     try:
         return text.format_map(values)
     except (AttributeError, KeyError, IndexError, TypeError, ValueError):
@@ -310,8 +401,12 @@ def render_message(rule: Rule, lang: str, resource: Resource, args: Mapping[str,
 
 
 def _resource_dict(r: Resource) -> dict[str, Any]:
-    return {"id": r.id, "type": r.type, "name": r.name, "arn": r.arn, "account": r.account,
-            "region": r.region, "origin": r.origin or r.id, "origin_type": r.origin_type or r.type}
+    out = {"id": r.id, "type": r.type, "name": r.name, "arn": r.arn, "account": r.account,
+           "region": r.region, "origin": r.origin or r.id, "origin_type": r.origin_type or r.type}
+    named = label(r)
+    if named is not None:  # how messages name a stage or an event source mapping, per language
+        out["label"] = named
+    return out
 
 
 def _argument(expr: jmespath.parser.ParsedResult, root: Mapping[str, Any], has_unknown: bool) -> Any:
@@ -354,7 +449,7 @@ def evaluate(resources: Sequence[Resource], rules: Sequence[Rule], *, lang: str 
     findings: list[Finding] = []
     walked: dict[int, Unknown | None] = {}  # ids stay valid: every view lives until the loop ends
     views = []
-    passed = Status.PASS.value
+    passed, not_assessed = Status.PASS.value, Status.NOT_ASSESSED.value
     for resource in resources:
         applicable = by_type.get(resource.type)
         if not applicable:
@@ -367,6 +462,8 @@ def evaluate(resources: Sequence[Resource], rules: Sequence[Rule], *, lang: str 
         where = file_key if file_key is not None else (
             resource.location.file if resource.location else (resource.arn or ""))
         described = _resource_dict(resource)
+        kind = api_kind(resource)
+        variant = f"example_{kind}" if kind else None
         for rule in applicable:
             root["params"] = rule.params
             outcome = _judge(rule, root, has_unknown)
@@ -375,6 +472,12 @@ def evaluate(resources: Sequence[Resource], rules: Sequence[Rule], *, lang: str 
             status, reason = outcome
             if status == passed:
                 message, params = "", dict(rule.params)
+            elif status == not_assessed:
+                # The rule's message states a problem, which is not established: say what was not judged.
+                args = {key: _argument(expr, root, has_unknown) for key, expr in rule.message_args.items()}
+                message = not_assessed_message(lang, display_name(resource, lang),
+                                               rule.title.get(lang) or rule.title["en"], reason)
+                params = {**rule.params, **args}
             else:
                 args = {key: _argument(expr, root, has_unknown) for key, expr in rule.message_args.items()}
                 message, params = render_message(rule, lang, resource, args), {**rule.params, **args}
@@ -383,6 +486,7 @@ def evaluate(resources: Sequence[Resource], rules: Sequence[Rule], *, lang: str 
                 lens_choice=rule.lens_choice, severity=rule.severity, status=status,
                 resource=described, location=resource.location, message=message, params=params,
                 reason=reason, fingerprint=fingerprint(rule.id, where, resource.id),
+                example=variant if variant in rule.remediation else None,
             ))
     return findings
 

@@ -115,3 +115,19 @@ class CfnResource:
     col: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
     condition: str | None = None
+
+
+# What a message shows for a value walens could not read (an Unknown, an absent path): never "None".
+MISSING_TEXT = "—"
+
+# The message of a not_assessed finding: the rule's own message states a problem that was not established.
+NOT_ASSESSED_MESSAGE = {
+    "en": "{name} could not be checked for “{title}”: {reason}",
+    "ja": "{name} は「{title}」を判定できませんでした: {reason}",
+}
+
+
+def not_assessed_message(lang: str, name: str, title: str, reason: str | None) -> str:
+    """What a not_assessed finding says: which check on which resource, and why it could not be made."""
+    template = NOT_ASSESSED_MESSAGE.get(lang) or NOT_ASSESSED_MESSAGE["en"]
+    return template.format(name=name, title=title, reason=reason or "—")

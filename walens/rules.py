@@ -132,6 +132,12 @@ def join_folded_cjk(text: str) -> str:
     return _CJK_GAP.sub("", text)
 
 
+# Remediation examples for one kind of API, shown instead of ``example``/``example_cfn`` on a finding of that
+# kind (engine.api_kind): no REST API example on a WebSocket stage. Each is a whole template that passes the rule.
+API_KINDS = ("rest", "http", "websocket")
+VARIANT_EXAMPLES = tuple(f"example_{kind}" for kind in API_KINDS)
+
+
 def _texts(path: str, data: Mapping[str, Any], key: str, extra: Sequence[str] = ()) -> dict[str, str]:
     value = data[key]
     if not isinstance(value, Mapping):
@@ -276,7 +282,7 @@ def parse_rule(data: Any, path: str) -> Rule:
     for lang in LANGS:
         _check_placeholders(path, lang, message[lang], allowed, params)
     rationale = _texts(path, data, "rationale")
-    remediation = _texts(path, data, "remediation", extra=("example", "example_cfn"))
+    remediation = _texts(path, data, "remediation", extra=("example", "example_cfn", *VARIANT_EXAMPLES))
 
     references = data["references"]
     if not isinstance(references, list) or not references or any(

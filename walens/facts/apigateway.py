@@ -122,11 +122,72 @@ def _methods_unknown(resource: Resource, body: Any, props: dict[str, Any]) -> Un
     return None
 
 
+# Condition keys that pin a caller to a network, an account or an organization.
+_CALLER_KEYS = frozenset({"aws:sourceip", "aws:vpcsourceip", "aws:sourcevpc", "aws:sourcevpce", "aws:principalorgid",
+                          "aws:principalaccount", "aws:sourceaccount", "aws:principalarn", "aws:principalorgpaths"})
+_INVOKE = frozenset({"execute-api:invoke", "execute-api:*", "*"})
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _caller_conditions(stmt: dict[str, Any]) -> list[str]:
+    """The condition operators of a statement that test a caller key (``aws:SourceIp``, ``aws:SourceVpc``...)."""
+    cond = stmt.get("Condition")
+    if not isinstance(cond, dict):
+        return []
+    return [str(op) for op, block in cond.items()
+            if isinstance(block, dict) and any(isinstance(k, str) and k.lower() in _CALLER_KEYS for k in block)]
+
+
+def _anyone(principal: Any) -> bool:
+    return principal == "*" or (isinstance(principal, dict) and _listed(principal.get("AWS")) == ["*"])
+
+
+def _policy_restricts_callers(policy: Any) -> bool | Unknown:
+    """Whether a REST API's resource policy keeps anonymous callers out of the whole API: a Deny for anyone
+    unless they come from listed IPs, VPCs, VPC endpoints, accounts or an organization (SAM's
+    ``ResourcePolicy`` allow-lists), or Allow statements that all name principals or such conditions."""
+    if isinstance(policy, Unknown):
+        return policy
+    if not isinstance(policy, dict):
+        return False
+    statements = [st for st in _listed(policy.get("Statement")) if isinstance(st, dict)]
+    invoking = [st for st in statements
+                if any(isinstance(a, str) and a.lower() in _INVOKE for a in _listed(st.get("Action")))]
+    whole_api = ("*", "execute-api:/*")
+    for st in invoking:
+        if (st.get("Effect") == "Deny" and _anyone(st.get("Principal"))
+                and any(r in whole_api or (isinstance(r, str) and r.endswith(":/*")) for r in _listed(st.get("Resource")))
+                and any("not" in op.lower() for op in _caller_conditions(st))):
+            return True
+    allows = [st for st in invoking if st.get("Effect") == "Allow"]
+    return bool(allows) and all(
+        (st.get("Principal") is not None and not _anyone(st.get("Principal")))
+        or any("not" not in op.lower() for op in _caller_conditions(st)) for st in allows)
+
+
+def _private_policy_scoped(props: dict[str, Any]) -> bool | Unknown:
+    """Whether a private API's resource policy is scoped to a VPC endpoint or VPC: the ``Policy`` property,
+    else the OpenAPI body's ``x-amazon-apigateway-policy``; not known when the body is a file in S3."""
+    policy = props.get("Policy")
+    if isinstance(policy, Unknown):
+        return policy
+    body = props.get("Body")
+    if policy is None and isinstance(body, dict):
+        policy = body.get("x-amazon-apigateway-policy")
+    if policy is None and props.get("BodyS3Location") is not None:
+        return Unknown("the OpenAPI file in S3 may carry the resource policy (x-amazon-apigateway-policy)")
+    return _policy_scoped_to_vpce(policy)
+
+
 @fact("api_exposure", types=["AWS::ApiGateway::RestApi"])
 def api_exposure(resource: Resource, inventory: Sequence[Resource]) -> dict[str, Any]:
     """How a REST API is exposed: endpoint types, authorization on every method, WAF, private policy.
 
-    ``protected``: a WAF web ACL, or an authorizer on every method (an Unknown when they cannot be listed).
+    ``protected``: a WAF web ACL, a resource policy that keeps anonymous callers out, or an authorizer on
+    every method (an Unknown when they cannot be listed).
     """
     props = _props(resource)
     endpoint = props.get("EndpointConfiguration")
@@ -140,7 +201,10 @@ def api_exposure(resource: Resource, inventory: Sequence[Resource]) -> dict[str,
         if isinstance(verb, str) and verb.upper() == "OPTIONS":
             continue  # CORS preflight is unauthenticated by design
         if mprops.get("AuthorizationType", "NONE") == "NONE":
-            unauthorized.append(method["id"])
+            # "GET /orders" where the path is known (SAM's events, an account's resources), else the logical ID.
+            path = mprops.get("ResourcePath") or (method.get("Metadata") or {}).get("path")
+            known = isinstance(verb, str) and isinstance(path, str)
+            unauthorized.append(f"{verb.upper()} {path}" if known else method["id"])
     body = props.get("Body")
     if not resource.related.get("methods") and isinstance(body, dict):
         authorizing = _authorizing_schemes(body)
@@ -157,14 +221,22 @@ def api_exposure(resource: Resource, inventory: Sequence[Resource]) -> dict[str,
     everywhere: bool | Unknown = not unauthorized
     if not resource.related.get("methods") and not isinstance(body, dict):
         everywhere = _methods_unknown(resource, body, props) or everywhere
+    restricted = _policy_restricts_callers(props.get("Policy"))
+    # SEC002: a WAF or a resource policy that keeps anonymous callers out settles it even when the methods
+    # are unknown; otherwise an authorizer on every method (an Unknown when they cannot be listed, or when
+    # some method is open and the policy cannot be read).
+    protected: bool | Unknown = True if waf or restricted is True else everywhere
+    if protected is False and isinstance(restricted, Unknown):
+        protected = restricted
     return {
         "endpoint_types": endpoint_types,
         "public": bool(endpoint_types) and not private,
         "has_authorizer_everywhere": everywhere,  # an Unknown when the methods cannot be listed
-        "protected": True if waf else everywhere,  # SEC002: a WAF settles it even when methods are unknown
+        "protected": protected,
         "unauthorized_methods": unauthorized,
         "waf": waf,
-        "private_policy_scoped_to_vpce": _policy_scoped_to_vpce(props.get("Policy")) if private else None,
+        "private_policy_scoped_to_vpce": _private_policy_scoped(props) if private else None,
+        "restricted_by_policy": restricted,
     }
 
 

@@ -11,6 +11,7 @@ from importlib import resources
 from typing import Any
 
 from walens.errors import UsageError
+from walens.model import MISSING_TEXT, not_assessed_message
 
 LANGS = ("en", "ja")
 SEVERITIES = ("high", "medium", "low", "info")
@@ -236,18 +237,25 @@ def finding_message(doc: Mapping[str, Any], finding: Mapping[str, Any], lang: st
     if doc.get("lang") == lang and isinstance(stored, str) and stored:
         return stored
     rule = (doc.get("rules") or {}).get(finding.get("rule_id")) or {}
+    resource = finding.get("resource") or {}
+    labels = resource.get("label")
+    name = str(labels.get(lang) or display_name(resource)) if isinstance(labels, Mapping) else display_name(resource)
+    if finding.get("status") == "not_assessed":
+        title = (rule.get("title") or {}).get(lang)
+        if isinstance(title, str):
+            return not_assessed_message(lang, name, title, finding.get("reason"))
     template = (rule.get("message") or {}).get(lang)
     if not isinstance(template, str):
         return str(stored or "")
-    resource = finding.get("resource") or {}
     params = finding.get("params") or {}
     values: dict[str, Any] = {}
     # Finding params hold the rule's params and the message arguments; placeholders may use
-    # either `{days}` or `{params.days}`, so both spellings resolve.
+    # either `{days}` or `{params.days}`, so both spellings resolve. An argument walens could not read
+    # is null: it shows as a dash, never as "None".
     nested = params.get("params") if isinstance(params.get("params"), Mapping) else None
-    values.update({k: v for k, v in params.items() if k != "params" or nested is None})
+    values.update({k: MISSING_TEXT if v is None else v for k, v in params.items() if k != "params" or nested is None})
     values["params"] = {**params, **(nested or {})}
-    values.update(name=display_name(resource), id=resource.get("id"), type=resource.get("type"))
+    values.update(name=name, id=resource.get("id"), type=resource.get("type"))
     return format_message(template, values)
 
 
@@ -270,6 +278,19 @@ def rule_example(doc: Mapping[str, Any], rule_id: str, key: str = "example") -> 
     rule = (doc.get("rules") or {}).get(rule_id) or {}
     remediation = rule.get("remediation") or {}
     return str(remediation.get(key) or "").rstrip() if isinstance(remediation, Mapping) else ""
+
+
+def finding_examples(doc: Mapping[str, Any], finding: Mapping[str, Any]) -> tuple[str, str]:
+    """(example, example_cfn) that fit a finding: the rule's example for the finding's kind of API when it has
+    one (``finding.example``, e.g. "example_websocket": a whole template, no second spelling), else its
+    default example and plain CloudFormation example."""
+    rule_id = str(finding.get("rule_id"))
+    variant = finding.get("example")
+    if isinstance(variant, str) and variant.startswith("example_"):
+        text = rule_example(doc, rule_id, variant)
+        if text:
+            return text, ""
+    return rule_example(doc, rule_id), rule_example(doc, rule_id, "example_cfn")
 
 
 def rule_references(doc: Mapping[str, Any], rule_id: str) -> list[str]:

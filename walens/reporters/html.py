@@ -485,6 +485,16 @@ def _rule_block(doc: Mapping[str, Any], rule_id: str, findings: list[Mapping[str
     severity = str(first.get("severity"))
     example = rule_example(doc, rule_id)
     example_cfn = rule_example(doc, rule_id, "example_cfn")
+    # Findings on one kind of API (WebSocket, HTTP, REST) get that kind's example, when the rule has one.
+    variants = sorted({str(f.get("example")) for f in findings if f.get("example")})
+    others = [f for f in findings if not f.get("example")]
+    more: list[dict[str, str]] = []
+    if len(variants) == 1 and not others and rule_example(doc, rule_id, variants[0]):
+        example, example_cfn = rule_example(doc, rule_id, variants[0]), ""
+    else:
+        more = [{"label": t(variant), "code": highlight_yaml(rule_example(doc, rule_id, variant)),
+                 "short": rule_example(doc, rule_id, variant).count("\n") < SHORT_EXAMPLE_LINES}
+                for variant in variants if rule_example(doc, rule_id, variant)]
     return {
         "id": rule_id,
         "name": str(first.get("rule_name") or ""),
@@ -501,6 +511,7 @@ def _rule_block(doc: Mapping[str, Any], rule_id: str, findings: list[Mapping[str
         # leave half a page blank.
         "example_short": example.count("\n") < SHORT_EXAMPLE_LINES,
         "example_cfn_short": example_cfn.count("\n") < SHORT_EXAMPLE_LINES,
+        "examples_more": more,
         "references": [{"url": safe_url(r), "text": r} for r in rule_references(doc, rule_id)],
         "findings": [{"where": _where(f, t), "resource": _resource(f),
                       "arn": str((f.get("resource") or {}).get("arn") or ""),

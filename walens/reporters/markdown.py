@@ -21,6 +21,7 @@ from walens.reporters._common import (
     catalogue,
     choice_title,
     display_name,
+    finding_examples,
     finding_message,
     lens_counts_line,
     lens_rows,
@@ -150,9 +151,20 @@ def _rule_head(doc: Mapping[str, Any], rule_id: str, findings: list[Mapping[str,
     remediation = tidy(rule_text(doc, rule_id, "remediation", lang), lang)
     if remediation:
         body += [f"**{esc(t('remediation'))}:** {esc(remediation)}", ""]
-    example = rule_example(doc, rule_id)
+    # Findings all on one kind of API (WebSocket, HTTP, REST) get that kind's example; a mix gets the rule's
+    # example and then each kind's, labelled.
+    variants = sorted({str(f.get("example")) for f in findings if f.get("example")})
+    if len(variants) == 1 and all(f.get("example") for f in findings):
+        example, _ = finding_examples(doc, first)
+        variants = []
+    else:
+        example = rule_example(doc, rule_id)
     if example:
         body += [_code_block(example, "yaml"), ""]
+    for variant in variants:
+        code = rule_example(doc, rule_id, variant)
+        if code:
+            body += [f"**{esc(t(variant))}:**", "", _code_block(code, "yaml"), ""]
     refs = rule_references(doc, rule_id)
     if refs:
         body += [f"**{esc(t('references'))}:**", ""] + [f"- {_link(r)}" for r in refs] + [""]

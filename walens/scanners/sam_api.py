@@ -324,6 +324,15 @@ def expand_rest_api(exp: Expansion, src: Source, props: Mapping[str, Any], expli
         api["EndpointConfiguration"] = _endpoint_configuration(props["EndpointConfiguration"])
     if auth.get("ResourcePolicy") is not None:
         api["Policy"] = _resource_policy(as_map(auth["ResourcePolicy"], api_id, "Auth.ResourcePolicy", src.line))
+    if props.get("Policy") is not None:
+        # SAM's Policy property is the RestApi's resource policy as written; Auth.ResourcePolicy statements
+        # are added to it.
+        written = props["Policy"]
+        generated = api.get("Policy")
+        if (isinstance(generated, Mapping) and isinstance(written, Mapping)
+                and isinstance(written.get("Statement"), list)):
+            written = {**written, "Statement": [*written["Statement"], *generated.get("Statement", [])]}
+        api["Policy"] = written
     if props.get("BinaryMediaTypes") is not None:
         api["BinaryMediaTypes"] = [t.replace("~1", "/") if isinstance(t, str) else t
                                    for t in as_list(props["BinaryMediaTypes"], api_id, "BinaryMediaTypes")]

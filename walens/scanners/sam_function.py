@@ -240,10 +240,24 @@ def _event_invoke_config(exp: Expansion, src: Source, props: Mapping[str, Any], 
             dest = as_map(dests[key], fid, f"EventInvokeConfig.DestinationConfig.{key}", src.line)
             kind = dest.get("Type")
             arn = dest.get("Destination")
-            if kind in ("SQS", "SNS") and arn is None:
+            no_value_branch = _no_value_branch(arn)
+            if kind in ("SQS", "SNS") and (arn is None or no_value_branch is not None):
+                # SAM creates the queue or topic when Destination is absent, or in the branch of an Fn::If
+                # that is AWS::NoValue (the translator's function_with_event_dest output does the same).
                 gen_id = f"{fid}EventInvokeConfig{key}{'Queue' if kind == 'SQS' else 'Topic'}"
-                exp.add(gen_id, "AWS::SQS::Queue" if kind == "SQS" else "AWS::SNS::Topic", {}, src)
-                arn = {"Fn::GetAtt": [gen_id, "Arn"]} if kind == "SQS" else {"Ref": gen_id}
+                generated = {"Fn::GetAtt": [gen_id, "Arn"]} if kind == "SQS" else {"Ref": gen_id}
+                if arn is None:
+                    exp.add(gen_id, "AWS::SQS::Queue" if kind == "SQS" else "AWS::SNS::Topic", {}, src)
+                    arn = generated
+                else:
+                    branches = list(arn["Fn::If"])
+                    branches[no_value_branch] = generated
+                    arn = {"Fn::If": branches}
+                    if no_value_branch == 1 and isinstance(branches[0], str):
+                        # Created under the If's condition; SAM's negated condition for the else branch is
+                        # not modelled, so there only the reference stands for the resource.
+                        created = exp.add(gen_id, "AWS::SQS::Queue" if kind == "SQS" else "AWS::SNS::Topic", {}, src)
+                        created.condition = branches[0]
             elif arn is None:
                 raise sam_error(fid, f"EventInvokeConfig.DestinationConfig.{key}: 'Destination' is required "
                                 f"when Type is {kind}", src.line)
@@ -254,6 +268,17 @@ def _event_invoke_config(exp: Expansion, src: Source, props: Mapping[str, Any], 
                 statements.append({"Action": action, "Effect": "Allow", "Resource": arn})
         eic["DestinationConfig"] = out
     exp.add(f"{fid}EventInvokeConfig", "AWS::Lambda::EventInvokeConfig", eic, src)
+
+
+def _no_value_branch(value: Any) -> int | None:
+    """The index (1 or 2) of the ``AWS::NoValue`` branch of an ``Fn::If``, else None."""
+    branches = value.get("Fn::If") if isinstance(value, Mapping) and len(value) == 1 else None
+    if not isinstance(branches, list) or len(branches) != 3:
+        return None
+    for index in (1, 2):
+        if branches[index] == {"Ref": "AWS::NoValue"}:
+            return index
+    return None
 
 
 def _function_url(exp: Expansion, src: Source, props: Mapping[str, Any], target: Any, qualifier: Any) -> None:
