@@ -71,6 +71,10 @@ HIGH: Final[dict[str, dict[str, str]]] = {
                "ja": "すべての AWS アカウントがレイヤーのコードをダウンロードできます。"},
     "SEC023": {"en": "Any AWS account, or anyone, can use the queue, topic, bucket or event bus.",
                "ja": "どの AWS アカウントでも、または誰でも、キュー、トピック、バケット、イベントバスを使えます。"},
+    "SEC028": {"en": "A key or secret in the stack's Outputs is readable in plain text by anyone who can describe "
+                     "the stack or import its exports.",
+               "ja": "スタックの出力にあるキーやシークレットは、スタックを参照またはエクスポートをインポートできる"
+                     "すべての人に平文で読まれます。"},
     "REL003": {"en": "Events that still fail after Lambda's retries are discarded without a trace: data loss.",
                "ja": "Lambda の再試行後も失敗したイベントは跡形もなく破棄されます: データ損失です。"},
     "REL010": {"en": "Stream records skipped after the retries are lost without a trace.",

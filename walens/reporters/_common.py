@@ -186,6 +186,8 @@ _REASONS_JA: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(f"^{pat
     (r"the template's parameters could not be read again", "テンプレートのパラメーターを再度読み込めませんでした"),
     (r"the template's outputs could not be read again", "テンプレートの出力を再度読み込めませんでした"),
     (r"the API's OpenAPI definition is in S3 \(BodyS3Location\)", "API の OpenAPI 定義は S3 にあります (BodyS3Location)"),
+    (r"the OpenAPI file in S3 may carry the resource policy \(x-amazon-apigateway-policy\)",
+     "S3 にある OpenAPI ファイルがリソースポリシー (x-amazon-apigateway-policy) を含んでいる可能性があります"),
     (r"the deployment's StageDescription is an intrinsic function", "デプロイの StageDescription が組み込み関数です"),
     (r"the deployment's StageDescription.MethodSettings is not a list",
      "デプロイの StageDescription.MethodSettings がリストではありません"),
