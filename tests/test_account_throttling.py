@@ -137,18 +137,27 @@ def test_sustained_throttling_loses_nothing(aws: None, monkeypatch: pytest.Monke
 
 
 def test_every_request_waits_its_turn(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    """On a frozen clock the bucket asks each request after the first to wait one more interval (5/s: 0.2 s,
-    0.4 s, ...): every Lambda request went through it; the STS call (0: unpaced) did not."""
+    """On a frozen clock a bucket asks each request after the first to wait one more interval (5/s: 0.2 s,
+    0.4 s, ...): every Lambda request went through one, GetPolicy through its own (2/s), the STS call
+    (0: unpaced) through none."""
     names = _functions(3)
     waits: list[float] = []
     monkeypatch.setattr(time, "monotonic", lambda: 1000.0)
     monkeypatch.setattr(time, "sleep", waits.append)
-    monkeypatch.setenv("WALENS_RATE_LIMITS", "lambda=5,default=0")
-    doc = scan(services=["lambda"], select=["OPS001"])
+    monkeypatch.setenv("WALENS_RATE_LIMITS", "lambda=5,lambda:GetPolicy=2,default=0")
+    calls: Counter[str] = Counter()
+
+    def count(client: Any) -> None:
+        if client.meta.service_model.service_name == "lambda":
+            client.meta.events.register("before-call.*.*", lambda model, **_: calls.update([model.name]))
+
+    doc = scan(services=["lambda"], select=["OPS001"], hooks=[count])
     assert _seen_functions(doc) == names
-    requests = doc["scan"]["api_calls"]["lambda"]
-    assert requests > 10
-    assert sorted(round(w * 5, 6) for w in waits) == list(range(1, requests))
+    assert sum(calls.values()) == doc["scan"]["api_calls"]["lambda"] > 10
+    policy, others = calls["GetPolicy"], sum(calls.values()) - calls["GetPolicy"]
+    assert policy == 3
+    assert sorted(round(w * 10, 6) for w in waits) == sorted([2 * k for k in range(1, others)]
+                                                             + [5 * k for k in range(1, policy)])
 
 
 def test_pace_halves_on_throttling_and_creeps_back(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -183,9 +192,11 @@ def test_backoff_is_exponential_with_full_jitter(monkeypatch: pytest.MonkeyPatch
 
 
 def test_rate_limits_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert core.rate_limits() == {"lambda": 15.0, "apigateway": 10.0, "default": 50.0}
-    monkeypatch.setenv("WALENS_RATE_LIMITS", "lambda=4, sqs=0 ,default=20")
-    assert core.rate_limits() == {"lambda": 4.0, "apigateway": 10.0, "sqs": 0.0, "default": 20.0}
+    assert core.rate_limits() == {"lambda": 15.0, "lambda:GetPolicy": 15.0, "lambda:GetFunction": 100.0,
+                                  "apigateway": 10.0, "default": 50.0}
+    monkeypatch.setenv("WALENS_RATE_LIMITS", "lambda=4, sqs=0 ,lambda:GetPolicy=1,default=20")
+    assert core.rate_limits() == {"lambda": 4.0, "lambda:GetPolicy": 1.0, "lambda:GetFunction": 100.0,
+                                  "apigateway": 10.0, "sqs": 0.0, "default": 20.0}
     monkeypatch.setenv("WALENS_RATE_LIMITS", "lambda=fast")
-    with pytest.raises(UsageError, match="'lambda=fast' is not service=requests-per-second"):
+    with pytest.raises(UsageError, match="'lambda=fast' is not service"):
         core.rate_limits()

@@ -59,12 +59,14 @@ NOT_FOUND_CODES = frozenset({
 # Services read for optional facts (walens.scanners.account.metrics): few attempts, so an endpoint that
 # answers 5xx (an emulator without the service) costs a second, not adaptive backoff's half a minute.
 FEW_RETRIES = {"compute-optimizer": 2}
-# Client-side pacing: requests per second per (account, region, service), every attempt counted. AWS
-# throttles control-plane reads per account and region; Lambda's control plane allows 15 requests per
-# second (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html#api-requests-quotas),
-# API Gateway's 10 (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html).
-# ``WALENS_RATE_LIMITS="lambda=15,apigateway=10,default=50"`` overrides; 0 turns pacing off for that service.
-RATE_LIMITS: dict[str, float] = {"lambda": 15.0, "apigateway": 10.0}
+# Client-side pacing: requests per second per (account, region, service), every attempt counted; a
+# "service:Operation" entry gives that operation a bucket of its own. AWS throttles control-plane reads
+# per account and region: Lambda allows 15 requests per second to its control plane, GetPolicy 15 and
+# GetFunction 100 apart from it (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html#api-requests),
+# API Gateway 10 (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html).
+# ``WALENS_RATE_LIMITS="lambda=15,lambda:GetPolicy=15,default=50"`` overrides; 0 turns pacing off there.
+RATE_LIMITS: dict[str, float] = {"lambda": 15.0, "lambda:GetPolicy": 15.0, "lambda:GetFunction": 100.0,
+                                 "apigateway": 10.0}
 DEFAULT_RATE = 50.0
 # Throttling is retried by walens (not botocore, whose retry quota runs dry under sustained throttling and
 # then fails calls at once): exponential backoff with full jitter, up to this many attempts, then a gap.
@@ -188,7 +190,7 @@ def rate_limits() -> dict[str, float]:
         except ValueError:
             rate = -1.0
         if not name.strip() or rate < 0:
-            raise UsageError(f"WALENS_RATE_LIMITS: {item.strip()!r} is not service=requests-per-second")
+            raise UsageError(f"WALENS_RATE_LIMITS: {item.strip()!r} is not service[:Operation]=requests-per-second")
         limits[name.strip()] = rate
     return limits
 
@@ -211,8 +213,8 @@ class Pace:
         self._cut_at = float("-inf")
         self._lock = threading.Lock()
 
-    def acquire(self, **_: Any) -> None:
-        """Wait for this request's turn (a ``before-send`` handler)."""
+    def acquire(self) -> None:
+        """Wait for this request's turn."""
         with self._lock:
             now = time.monotonic()
             self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
@@ -256,15 +258,26 @@ def backoff_delay(attempt: int) -> float:
     return random.uniform(0.0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (attempt - 1)))
 
 
-def pace_client(client: Any, service: str, pace: Pace | None, collected: Collected) -> None:
-    """Pace ``client``'s requests with ``pace`` and retry its throttled requests with backoff (hooks)."""
+def pace_client(client: Any, service: str, limits: dict[str, float], collected: Collected) -> None:
+    """Pace ``client``'s requests per ``limits`` and retry its throttled requests with backoff (event hooks)."""
     event = client.meta.service_model.service_id.hyphenize()
-    if pace is not None:
-        client.meta.events.register(f"before-send.{event}", pace.acquire)
+    rate = limits.get(service, limits.get("default", 0.0))
+    paces: dict[str, Pace | None] = {service: Pace(rate) if rate > 0 else None}
+    for key, value in limits.items():
+        if key.startswith(service + ":"):
+            paces[key] = Pace(value) if value > 0 else None
 
-    def on_answer(attempts: int, response: Any = None, **_: Any) -> float | bool | None:
-        code = throttle_code(response)
-        if code is None:
+    def pace_of(event_name: str) -> Pace | None:
+        return paces.get(f"{service}:{event_name.rsplit('.', 1)[-1]}", paces[service])
+
+    def before_send(event_name: str, **_: Any) -> None:
+        pace = pace_of(event_name)
+        if pace is not None:
+            pace.acquire()
+
+    def on_answer(event_name: str, attempts: int, response: Any = None, **_: Any) -> float | bool | None:
+        pace = pace_of(event_name)
+        if throttle_code(response) is None:
             if pace is not None and response:
                 pace.answered()
             return None  # not throttling: botocore's own retry policy decides
@@ -278,6 +291,7 @@ def pace_client(client: Any, service: str, pace: Pace | None, collected: Collect
             collected.retries[service] += 1
         return backoff_delay(attempts)
 
+    client.meta.events.register(f"before-send.{event}", before_send)
     # First on the same event as botocore's retry handler, whose answer endpoint.py would otherwise take.
     client.meta.events.register_first(f"needs-retry.{event}", on_answer)
 
@@ -322,8 +336,7 @@ class Scope:
                         counter[service] += 1
 
                 client.meta.events.register("before-call.*.*", count)
-                rate = self._limits.get(service, self._limits["default"])
-                pace_client(client, service, Pace(rate) if rate > 0 else None, self.collected)
+                pace_client(client, service, self._limits, self.collected)
                 for hook in self._hooks:
                     hook(client)
                 self._clients[key] = client
