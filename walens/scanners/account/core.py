@@ -189,7 +189,7 @@ def rate_limits() -> dict[str, float]:
             rate = float(value)
         except ValueError:
             rate = -1.0
-        if not name.strip() or rate < 0:
+        if not name.strip() or not rate >= 0:  # NaN too
             raise UsageError(f"WALENS_RATE_LIMITS: {item.strip()!r} is not service[:Operation]=requests-per-second")
         limits[name.strip()] = rate
     return limits
