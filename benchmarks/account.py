@@ -55,7 +55,7 @@ TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
 # https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html#api-requests,
 # https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html): --throttle answers above it.
 AWS_RATES = {"lambda": 15.0, "lambda:GetPolicy": 15.0, "lambda:GetFunction": 100.0, "apigateway": 10.0}
-NO_PACING = "lambda=0,lambda:GetPolicy=0,lambda:GetFunction=0,apigateway=0,default=0"
+NO_PACING = "off"
 _SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
 
 

@@ -197,6 +197,9 @@ def test_rate_limits_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("WALENS_RATE_LIMITS", "lambda=4, sqs=0 ,lambda:GetPolicy=1,default=20")
     assert core.rate_limits() == {"lambda": 4.0, "lambda:GetPolicy": 1.0, "lambda:GetFunction": 100.0,
                                   "apigateway": 10.0, "sqs": 0.0, "default": 20.0}
+    monkeypatch.setenv("WALENS_RATE_LIMITS", "off,lambda=3")
+    assert core.rate_limits() == {"lambda": 3.0, "lambda:GetPolicy": 0.0, "lambda:GetFunction": 0.0,
+                                  "apigateway": 0.0, "default": 0.0}
     monkeypatch.setenv("WALENS_RATE_LIMITS", "default=nan")
     with pytest.raises(UsageError):
         core.rate_limits()

@@ -64,7 +64,8 @@ FEW_RETRIES = {"compute-optimizer": 2}
 # per account and region: Lambda allows 15 requests per second to its control plane, GetPolicy 15 and
 # GetFunction 100 apart from it (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html#api-requests),
 # API Gateway 10 (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html).
-# ``WALENS_RATE_LIMITS="lambda=15,lambda:GetPolicy=15,default=50"`` overrides; 0 turns pacing off there.
+# ``WALENS_RATE_LIMITS="lambda=15,lambda:GetPolicy=15,default=50"`` overrides; 0 turns pacing off there,
+# ``off`` everywhere (an emulator without quotas).
 RATE_LIMITS: dict[str, float] = {"lambda": 15.0, "lambda:GetPolicy": 15.0, "lambda:GetFunction": 100.0,
                                  "apigateway": 10.0}
 DEFAULT_RATE = 50.0
@@ -183,6 +184,9 @@ def rate_limits() -> dict[str, float]:
     limits = {**RATE_LIMITS, "default": DEFAULT_RATE}
     for item in os.environ.get("WALENS_RATE_LIMITS", "").split(","):
         if not item.strip():
+            continue
+        if item.strip() == "off":
+            limits = {key: 0.0 for key in limits}
             continue
         name, _, value = item.partition("=")
         try:
