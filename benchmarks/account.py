@@ -41,6 +41,7 @@ import threading
 import time
 import zipfile
 from collections import Counter
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -242,7 +243,7 @@ def run_once(env: dict[str, str], workers: int, out: str) -> tuple[float, int, d
         timer = shutil.which("time", path="/usr/bin:/bin")
         argv = [timer, "-f", "%M", "-o", rss.name, *cmd] if timer else cmd
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(argv, env=env, cwd=env.get("PYTHONPATH", REPO), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _pid, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         peak = int(usage.ru_maxrss)
@@ -273,11 +274,18 @@ def per_operation(endpoint: str, tmp: str, workers: int) -> Counter[str]:
     return calls
 
 
-def throttled_runs(env: dict[str, str], workers: int, out: str, functions: int) -> list[dict[str, Any]]:
-    """One scan with walens' default pacing and one with pacing off, against the throttling server."""
+def throttled_runs(env: dict[str, str], workers: int, out: str, functions: int,
+                   others: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """One scan with walens' default pacing and one with pacing off, against the throttling server; then
+    one per ``LABEL=DIR`` in ``others`` (walens from another source tree, e.g. an earlier commit)."""
     expected = {f"fn-{i:04d}" for i in range(functions)}
     rows = []
-    for label, extra in (("default pacing", {}), ("no pacing (backoff only)", {"WALENS_RATE_LIMITS": NO_PACING})):
+    variants: list[tuple[str, dict[str, str]]] = [("default pacing", {}),
+                                                  ("no pacing (backoff only)", {"WALENS_RATE_LIMITS": NO_PACING})]
+    for other in others:
+        label, _, src = other.partition("=")
+        variants.append((label, {"PYTHONPATH": str(Path(src).resolve())}))
+    for label, extra in variants:
         wall, peak, doc = run_once({**env, **extra}, workers, out)
         scan = doc["scan"]
         seen = {f["resource"]["name"] for f in doc["findings"] if f["resource"]["type"] == "AWS::Lambda::Function"}
@@ -303,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="write every run and the summary to this file")
     parser.add_argument("--throttle", action="store_true",
                         help="throttle above AWS's rates; compare default pacing with none (--workers: last value)")
+    parser.add_argument("--compare-with", action="append", default=[], metavar="LABEL=DIR",
+                        help="with --throttle, also run walens from DIR (e.g. an earlier commit's tree)")
     args = parser.parse_args(argv)
 
     server, endpoint, throttling = start_server(args.latency_ms)
@@ -317,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
             run_once(env, args.workers[-1], out)  # untimed warm-up: .pyc files, page cache
             if args.throttle:
                 throttling.set()
-                throttled = throttled_runs(env, args.workers[-1], out, args.functions)
+                throttled = throttled_runs(env, args.workers[-1], out, args.functions, args.compare_with)
                 print_throttled(throttled, args, seeded)
                 if args.json:
                     Path(args.json).write_text(json.dumps({"throttled": throttled}, indent=1), encoding="utf-8")
