@@ -292,8 +292,10 @@ def throttled_runs(env: dict[str, str], workers: int, out: str, functions: int,
         hidden = {f["resource"]["name"] for f in doc["findings"] if f["resource"]["type"] == "AWS::Lambda::Function"
                   and f["status"] == "not_assessed" and "throttled" in (f.get("reason") or "")}
         row = {"walens": label, "workers": workers, "wall_s": round(wall, 1), "peak_rss_kib": peak,
-               "api_calls": sum(scan["api_calls"].values()), "throttled": sum(scan.get("throttled", {}).values()),
-               "retries": sum(scan.get("retries", {}).values()),
+               "api_calls": sum(scan["api_calls"].values()),
+               # None: a walens that did not count them (--compare-with an earlier tree)
+               "throttled": sum(scan["throttled"].values()) if "throttled" in scan else None,
+               "retries": sum(scan["retries"].values()) if "retries" in scan else None,
                "throttled_gaps": sum(g["count"] for g in doc["gaps"] if g["kind"] == "throttled"),
                "missing_functions": len(expected - seen), "functions_not_assessed_by_throttling": len(hidden)}
         print(f"{label}: {row}", file=sys.stderr)
@@ -387,7 +389,8 @@ def print_throttled(rows: list[dict[str, Any]], args: Any, seeded: dict[str, int
           "| functions not assessed (throttled) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['walens']} | {r['wall_s']:.1f} s | {r['api_calls']} | {r['throttled']} | {r['retries']} "
+        counts = {k: "–" if r[k] is None else r[k] for k in ("throttled", "retries")}
+        print(f"| {r['walens']} | {r['wall_s']:.1f} s | {r['api_calls']} | {counts['throttled']} | {counts['retries']} "
               f"| {r['throttled_gaps']} | {r['missing_functions']} | {r['functions_not_assessed_by_throttling']} |")
 
 
