@@ -110,13 +110,22 @@ def _serve(port: int, latency_s: float, ready: Any, throttling: Any = None) -> N
 
     moto_app = DomainDispatcherApplication(create_backend_app)
     buckets = {key: _Bucket(rate) for key, rate in AWS_RATES.items()}
+    answered = Counter[str]()  # throttling answers sent, per bucket
+    answered_lock = threading.Lock()
 
     def app(environ: Any, start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
+        if path == "/walens-bench/throttled":  # what the harness asks between runs
+            with answered_lock:
+                body = json.dumps(answered).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
         if latency_s and not path.startswith("/moto-api"):
             time.sleep(latency_s)  # a network round trip: sleeps, so it costs the server no CPU
         bucket = buckets.get(_bucket_key(environ)) if throttling is not None and throttling.is_set() else None
         if bucket is not None and not bucket.take():
+            with answered_lock:
+                answered[_bucket_key(environ)] += 1
             body = json.dumps({"message": "Rate exceeded", "Reason": "CallerRateLimitExceeded", "Type": "User"}).encode()
             start_response("429 Too Many Requests", [("Content-Type", "application/json"),
                                                      ("x-amzn-ErrorType", "TooManyRequestsException"),
@@ -274,6 +283,14 @@ def per_operation(endpoint: str, tmp: str, workers: int) -> Counter[str]:
     return calls
 
 
+def _server_throttled(env: dict[str, str]) -> dict[str, int]:
+    """The throttling answers the server has sent so far, per bucket."""
+    import urllib.request
+
+    with urllib.request.urlopen(env["AWS_ENDPOINT_URL"] + "/walens-bench/throttled", timeout=30) as answer:
+        return dict(json.load(answer))
+
+
 def throttled_runs(env: dict[str, str], workers: int, out: str, functions: int,
                    others: Sequence[str] = ()) -> list[dict[str, Any]]:
     """One scan with walens' default pacing and one with pacing off, against the throttling server; then
@@ -286,13 +303,15 @@ def throttled_runs(env: dict[str, str], workers: int, out: str, functions: int,
         label, _, src = other.partition("=")
         variants.append((label, {"PYTHONPATH": str(Path(src).resolve())}))
     for label, extra in variants:
+        before = sum(_server_throttled(env).values())
         wall, peak, doc = run_once({**env, **extra}, workers, out)
+        sent = sum(_server_throttled(env).values()) - before
         scan = doc["scan"]
         seen = {f["resource"]["name"] for f in doc["findings"] if f["resource"]["type"] == "AWS::Lambda::Function"}
         hidden = {f["resource"]["name"] for f in doc["findings"] if f["resource"]["type"] == "AWS::Lambda::Function"
                   and f["status"] == "not_assessed" and "throttled" in (f.get("reason") or "")}
         row = {"walens": label, "workers": workers, "wall_s": round(wall, 1), "peak_rss_kib": peak,
-               "api_calls": sum(scan["api_calls"].values()),
+               "api_calls": sum(scan["api_calls"].values()), "throttled_by_server": sent,
                # None: a walens that did not count them (--compare-with an earlier tree)
                "throttled": sum(scan["throttled"].values()) if "throttled" in scan else None,
                "retries": sum(scan["retries"].values()) if "retries" in scan else None,
@@ -385,12 +404,13 @@ def print_throttled(rows: list[dict[str, Any]], args: Any, seeded: dict[str, int
           f"TooManyRequestsException above), answering {args.latency_ms:g} ms late, {args.functions} functions "
           f"({seeded['queues']} queues, {seeded['apis']} REST APIs), --max-workers {args.workers[-1]}, one run "
           f"each, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
-    print("| walens | wall time | API calls | throttled answers | retries | throttled gaps | functions missing "
-          "| functions not assessed (throttled) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| walens | wall time | API calls | 429s sent by the server | throttled answers walens counted | retries "
+          "| throttled gaps | functions missing | functions not assessed (throttled) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         counts = {k: "–" if r[k] is None else r[k] for k in ("throttled", "retries")}
-        print(f"| {r['walens']} | {r['wall_s']:.1f} s | {r['api_calls']} | {counts['throttled']} | {counts['retries']} "
+        print(f"| {r['walens']} | {r['wall_s']:.1f} s | {r['api_calls']} | {r['throttled_by_server']} "
+              f"| {counts['throttled']} | {counts['retries']} "
               f"| {r['throttled_gaps']} | {r['missing_functions']} | {r['functions_not_assessed_by_throttling']} |")
 
 
