@@ -21,7 +21,7 @@ pytest.importorskip("moto")
 import botocore.session  # noqa: E402
 from botocore.awsrequest import AWSResponse  # noqa: E402
 
-from test_account_scan import REGION, TRUST, _zip, aws  # noqa: E402,F401
+from test_account_scan import TRUST, _zip, aws  # noqa: E402,F401
 from test_account_services import NEW, answer_calls, client, got, scan, seed_services, service_answers  # noqa: E402
 
 from walens.errors import UsageError  # noqa: E402
