@@ -12,8 +12,16 @@ function (the review's ``scan.api_calls``) and peak memory (the child's max RSS,
 in-process run with a ``before-call`` hook breaks the calls down per operation, to show which ones
 dominate. Nothing touches real AWS: fake credentials, ``AWS_ENDPOINT_URL`` at the local server.
 
+``--throttle`` instead makes the server throttle as AWS does once seeding is done: above the rates in
+``AWS_RATES`` (Lambda's control plane 15 requests/s, GetPolicy 15/s and GetFunction 100/s apart, API
+Gateway 10/s; token buckets holding one second) it answers ``429 TooManyRequestsException``. walens then
+runs once with its default pacing and once with pacing off (backoff only), and the table reports wall
+time, throttling answers, retries, throttled gaps and the functions missing from the review or left
+not_assessed by throttling (both must be 0).
+
     python benchmarks/account.py                       # 1,000 functions, workers 1 4 16, 3 runs each
     python benchmarks/account.py --functions 200 --repeat 1 --workers 1 8
+    python benchmarks/account.py --functions 200 --workers 16 --throttle
 """
 
 from __future__ import annotations
@@ -22,15 +30,18 @@ import argparse
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from collections import Counter
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -39,6 +50,47 @@ REPO = Path(__file__).resolve().parents[1]
 REGION = "us-east-1"
 TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+
+
+# What AWS allows per account and region, in requests per second ("service:Operation": a quota of its own;
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html#api-requests,
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html): --throttle answers above it.
+AWS_RATES = {"lambda": 15.0, "lambda:GetPolicy": 15.0, "lambda:GetFunction": 100.0, "apigateway": 10.0}
+NO_PACING = "off"
+_SCOPE = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
+
+
+class _Bucket:
+    """A token bucket holding one second of requests: what the endpoint lets through."""
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        self.tokens = rate
+        self.stamp = time.monotonic()
+        self.lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.rate, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return True
+            return False
+
+
+def _bucket_key(environ: Any) -> str:
+    """``service`` or ``service:Operation`` (Lambda's GetPolicy and GetFunction) of a request."""
+    match = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    service = match.group(1) if match else ""
+    path = environ.get("PATH_INFO", "").rstrip("/")
+    if service == "lambda" and environ.get("REQUEST_METHOD") == "GET":
+        if re.fullmatch(r"/2015-03-31/functions/[^/]+/policy", path):
+            return "lambda:GetPolicy"
+        if re.fullmatch(r"/2015-03-31/functions/[^/]+", path):
+            return "lambda:GetFunction"
+    return service
 
 
 def fake_env(endpoint: str, tmp: str) -> dict[str, str]:
@@ -50,17 +102,35 @@ def fake_env(endpoint: str, tmp: str) -> dict[str, str]:
     return env
 
 
-def _serve(port: int, latency_s: float, ready: Any) -> None:
-    """Run a moto server on 127.0.0.1:port, answering each request ``latency_s`` late (its own process)."""
+def _serve(port: int, latency_s: float, ready: Any, throttling: Any = None) -> None:
+    """Run a moto server on 127.0.0.1:port, answering each request ``latency_s`` late (its own process);
+    once ``throttling`` is set, requests above AWS_RATES get Lambda's and API Gateway's throttling answer."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
 
     moto_app = DomainDispatcherApplication(create_backend_app)
+    buckets = {key: _Bucket(rate) for key, rate in AWS_RATES.items()}
+    answered = Counter[str]()  # throttling answers sent, per bucket
+    answered_lock = threading.Lock()
 
     def app(environ: Any, start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
+        if path == "/walens-bench/throttled":  # what the harness asks between runs
+            with answered_lock:
+                body = json.dumps(answered).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
         if latency_s and not path.startswith("/moto-api"):
             time.sleep(latency_s)  # a network round trip: sleeps, so it costs the server no CPU
+        bucket = buckets.get(_bucket_key(environ)) if throttling is not None and throttling.is_set() else None
+        if bucket is not None and not bucket.take():
+            with answered_lock:
+                answered[_bucket_key(environ)] += 1
+            body = json.dumps({"message": "Rate exceeded", "Reason": "CallerRateLimitExceeded", "Type": "User"}).encode()
+            start_response("429 Too Many Requests", [("Content-Type", "application/json"),
+                                                     ("x-amzn-ErrorType", "TooManyRequestsException"),
+                                                     ("Content-Length", str(len(body)))])
+            return [body]
         answer = _missing_in_moto(path.rstrip("/"))
         if answer is not None:
             body = json.dumps(answer).encode()
@@ -106,8 +176,9 @@ def _account_settings() -> dict[str, Any]:
             "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": len(functions)}}
 
 
-def start_server(latency_ms: float) -> tuple[Any, str]:
-    """A moto server in a separate process, so the emulator never competes with this one for the GIL."""
+def start_server(latency_ms: float) -> tuple[Any, str, Any]:
+    """A moto server in a separate process, so the emulator never competes with this one for the GIL;
+    also the event that turns its throttling on."""
     import multiprocessing
 
     with socket.socket() as s:
@@ -115,12 +186,13 @@ def start_server(latency_ms: float) -> tuple[Any, str]:
         port = s.getsockname()[1]
     context = multiprocessing.get_context("spawn")
     ready = context.Event()
-    server = context.Process(target=_serve, args=(port, latency_ms / 1000, ready), daemon=True)
+    throttling = context.Event()
+    server = context.Process(target=_serve, args=(port, latency_ms / 1000, ready, throttling), daemon=True)
     server.start()
     if not ready.wait(60):
         server.terminate()
         raise SystemExit("the moto server did not start")
-    return server, f"http://127.0.0.1:{port}"
+    return server, f"http://127.0.0.1:{port}", throttling
 
 
 def _zip() -> bytes:
@@ -180,7 +252,7 @@ def run_once(env: dict[str, str], workers: int, out: str) -> tuple[float, int, d
         timer = shutil.which("time", path="/usr/bin:/bin")
         argv = [timer, "-f", "%M", "-o", rss.name, *cmd] if timer else cmd
         start = time.perf_counter()
-        proc = subprocess.Popen(argv, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(argv, env=env, cwd=env.get("PYTHONPATH", REPO), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _pid, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         peak = int(usage.ru_maxrss)
@@ -211,6 +283,45 @@ def per_operation(endpoint: str, tmp: str, workers: int) -> Counter[str]:
     return calls
 
 
+def _server_throttled(env: dict[str, str]) -> dict[str, int]:
+    """The throttling answers the server has sent so far, per bucket."""
+    import urllib.request
+
+    with urllib.request.urlopen(env["AWS_ENDPOINT_URL"] + "/walens-bench/throttled", timeout=30) as answer:
+        return dict(json.load(answer))
+
+
+def throttled_runs(env: dict[str, str], workers: int, out: str, functions: int,
+                   others: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """One scan with walens' default pacing and one with pacing off, against the throttling server; then
+    one per ``LABEL=DIR`` in ``others`` (walens from another source tree, e.g. an earlier commit)."""
+    expected = {f"fn-{i:04d}" for i in range(functions)}
+    rows = []
+    variants: list[tuple[str, dict[str, str]]] = [("default pacing", {}),
+                                                  ("no pacing (backoff only)", {"WALENS_RATE_LIMITS": NO_PACING})]
+    for other in others:
+        label, _, src = other.partition("=")
+        variants.append((label, {"PYTHONPATH": str(Path(src).resolve())}))
+    for label, extra in variants:
+        before = sum(_server_throttled(env).values())
+        wall, peak, doc = run_once({**env, **extra}, workers, out)
+        sent = sum(_server_throttled(env).values()) - before
+        scan = doc["scan"]
+        seen = {f["resource"]["name"] for f in doc["findings"] if f["resource"]["type"] == "AWS::Lambda::Function"}
+        hidden = {f["resource"]["name"] for f in doc["findings"] if f["resource"]["type"] == "AWS::Lambda::Function"
+                  and f["status"] == "not_assessed" and "throttled" in (f.get("reason") or "")}
+        row = {"walens": label, "workers": workers, "wall_s": round(wall, 1), "peak_rss_kib": peak,
+               "api_calls": sum(scan["api_calls"].values()), "throttled_by_server": sent,
+               # None: a walens that did not count them (--compare-with an earlier tree)
+               "throttled": sum(scan["throttled"].values()) if "throttled" in scan else None,
+               "retries": sum(scan["retries"].values()) if "retries" in scan else None,
+               "throttled_gaps": sum(g["count"] for g in doc["gaps"] if g["kind"] == "throttled"),
+               "missing_functions": len(expected - seen), "functions_not_assessed_by_throttling": len(hidden)}
+        print(f"{label}: {row}", file=sys.stderr)
+        rows.append(row)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--functions", type=int, default=1000)
@@ -219,9 +330,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=20.0,
                         help="answer every request this late, like an AWS endpoint's round trip (0: raw moto)")
     parser.add_argument("--json", help="write every run and the summary to this file")
+    parser.add_argument("--throttle", action="store_true",
+                        help="throttle above AWS's rates; compare default pacing with none (--workers: last value)")
+    parser.add_argument("--compare-with", action="append", default=[], metavar="LABEL=DIR",
+                        help="with --throttle, also run walens from DIR (e.g. an earlier commit's tree)")
     args = parser.parse_args(argv)
 
-    server, endpoint = start_server(args.latency_ms)
+    server, endpoint, throttling = start_server(args.latency_ms)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             env = fake_env(endpoint, tmp)
@@ -231,6 +346,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"seeded {seeded} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
             out = os.path.join(tmp, "review.json")
             run_once(env, args.workers[-1], out)  # untimed warm-up: .pyc files, page cache
+            if args.throttle:
+                throttling.set()
+                throttled = throttled_runs(env, args.workers[-1], out, args.functions, args.compare_with)
+                print_throttled(throttled, args, seeded)
+                if args.json:
+                    Path(args.json).write_text(json.dumps({"throttled": throttled}, indent=1), encoding="utf-8")
+                return 0
             rows = []
             runs: list[dict[str, Any]] = []
             for workers in args.workers:
@@ -274,6 +396,22 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.json).write_text(json.dumps({"runs": runs, "operations": dict(breakdown)}, indent=1),
                                    encoding="utf-8")
     return 0
+
+
+def print_throttled(rows: list[dict[str, Any]], args: Any, seeded: dict[str, int]) -> None:
+    rates = ", ".join(f"{k} {v:g}/s" for k, v in AWS_RATES.items())
+    print(f"walens scan account against a moto server on 127.0.0.1 that throttles like AWS ({rates}; 429 "
+          f"TooManyRequestsException above), answering {args.latency_ms:g} ms late, {args.functions} functions "
+          f"({seeded['queues']} queues, {seeded['apis']} REST APIs), --max-workers {args.workers[-1]}, one run "
+          f"each, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
+    print("| walens | wall time | API calls | 429s sent by the server | throttled answers walens counted | retries "
+          "| throttled gaps | functions missing | functions not assessed (throttled) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        counts = {k: "–" if r[k] is None else r[k] for k in ("throttled", "retries")}
+        print(f"| {r['walens']} | {r['wall_s']:.1f} s | {r['api_calls']} | {r['throttled_by_server']} "
+              f"| {counts['throttled']} | {counts['retries']} "
+              f"| {r['throttled_gaps']} | {r['missing_functions']} | {r['functions_not_assessed_by_throttling']} |")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ def fake_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     for key in list(os.environ):
         if key.startswith("AWS_"):
             monkeypatch.delenv(key)
+    # moto in-process has no quota to respect: no pacing (tests/test_account_throttling.py sets its own).
+    monkeypatch.setenv("WALENS_RATE_LIMITS", "off")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")

@@ -3,6 +3,8 @@ opt-in of SEC008 through its parameter."""
 
 from __future__ import annotations
 
+import io
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +91,7 @@ def test_environment_secrets_unknown() -> None:
     assert security_lambda.environment_secrets(whole, [whole]) == {"literal": unknown, "static_keys": unknown}
 
 
-def test_secret_parameters_reads_the_authored_template(tmp_path: Path) -> None:
+def test_secret_parameters_reads_the_authored_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "t.yaml"
     path.write_text(
         "Transform: AWS::Serverless-2016-10-31\n"
@@ -118,9 +120,16 @@ def test_secret_parameters_reads_the_authored_template(tmp_path: Path) -> None:
     [finding] = doc["findings"]
     assert finding["status"] == "fail"
     assert finding["message"].endswith(": DbPassword, Plain")
-    # Read from stdin (no file to read again): undecided.
+    # The same template on stdin (no file to read again) gets the same verdict: the fact reads the loaded
+    # model, and a file changed after loading does not change it either.
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(path.read_bytes()), encoding="utf-8"))
+    path.write_text("Resources: {}\n", encoding="utf-8")
+    [piped] = scan_templates(["-"], select=["SEC010"])["findings"]
+    assert (piped["status"], piped["message"]) == (finding["status"], finding["message"])
+    assert piped["location"]["file"] == "<stdin>"
+    # A resource built without its template (nothing authored to read): undecided, never a pass.
     fn = Resource("Fn", "AWS::Lambda::Function", {"Environment": {"Variables": {"A": "b"}}},
-                  location=Location("<stdin>", 1))
+                  location=Location("t.yaml", 1))
     assert isinstance(security_lambda.secret_parameters(fn, [fn]), Unknown)
 
 

@@ -88,6 +88,11 @@ def test_account_reviews_merge_accounts_gaps_and_call_counts() -> None:
     assert merged["scan"]["source"] == "account"
     assert merged["scan"]["accounts"] == ["111111111111", "222222222222"]
     assert merged["scan"]["api_calls"] == {"lambda": 13, "sts": 2}
+    assert "throttled" not in merged["scan"]  # reviews written before walens counted throttling
+    one["scan"].update({"throttled": {"lambda": 4}, "retries": {"lambda": 3}})
+    two["scan"].update({"throttled": {"lambda": 1, "logs": 2}, "retries": {"lambda": 1, "logs": 2}})
+    counted = merge([one, two, again])["scan"]
+    assert (counted["throttled"], counted["retries"]) == ({"lambda": 5, "logs": 2}, {"lambda": 4, "logs": 2})
     assert merged["scan"]["inputs"] is None
     gaps = {(g["account"], g["operation"]): (g["count"], g["rules"]) for g in merged["gaps"]}
     assert gaps == {("111111111111", "GetPolicy"): (2, ["REL003"]),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from walens.model import Resource
@@ -35,21 +36,82 @@ _ROLE_ARN = re.compile(r":role/(?:.*/)?([^/]+)$")
 _REST_STAGE_ARN = re.compile(r"/restapis/([^/]+)/stages/([^/]+)")
 _REST_API_ARN = re.compile(r"/restapis/([^/]+)")
 
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A key of ``related``: on which type, to which types (None: not resource views), one or a list."""
+
+    name: str
+    type: str
+    targets: tuple[str, ...] | None
+    many: bool
+    description: str
+
+
+_POLICIES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::Role.Policy")
+_WAF = ("AWS::WAFv2::WebACLAssociation", "AWS::WAFRegional::WebACLAssociation")
+_ALARMS = ("AWS::CloudWatch::Alarm",)
+_ESM_SOURCES = (QUEUE, "AWS::Kinesis::Stream", "AWS::DynamoDB::Table", "AWS::MSK::Cluster", "AWS::AmazonMQ::Broker",
+                "AWS::DocDB::DBCluster")
+
+
+def _rel(rtype: str, name: str, targets: tuple[str, ...] | None, description: str, *, many: bool = False) -> Relation:
+    return Relation(name, rtype, targets, many, description)
+
+
+# Every relation link() fills (docs/ARCHITECTURE.md §4): rule expressions are checked against them when
+# rules load (walens.vocabulary). A single relation is null when absent, a list [].
+RELATIONS: tuple[Relation, ...] = (
+    _rel(FUNCTION, "log_group", (LOG_GROUP,), "The log group the function writes to."),
+    _rel(FUNCTION, "role", (ROLE,), "The execution role."),
+    _rel(FUNCTION, "event_invoke_config", ("AWS::Lambda::EventInvokeConfig",), "Its asynchronous invocation config."),
+    _rel(FUNCTION, "url", ("AWS::Lambda::Url",), "Its function URL."),
+    _rel(FUNCTION, "deployment_group", ("AWS::CodeDeploy::DeploymentGroup",), "The CodeDeploy group deploying it."),
+    _rel(FUNCTION, "role_policies", _POLICIES, "The policies of its execution role.", many=True),
+    _rel(FUNCTION, "event_sources", ("AWS::Lambda::EventSourceMapping",), "Event source mappings.", many=True),
+    _rel(FUNCTION, "async_invokers", None, "Services invoking it asynchronously: {service, id}.", many=True),
+    _rel(FUNCTION, "permissions", ("AWS::Lambda::Permission",), "Resource-based permissions.", many=True),
+    _rel(FUNCTION, "aliases", ("AWS::Lambda::Alias",), "Its aliases.", many=True),
+    _rel(FUNCTION, "alarms", _ALARMS, "Alarms on its metrics.", many=True),
+    _rel(REST_API, "waf", _WAF, "The web ACL association of the API or a stage."),
+    _rel(REST_API, "stages", (REST_STAGE,), "Its stages.", many=True),
+    _rel(REST_API, "methods", ("AWS::ApiGateway::Method",), "Its methods.", many=True),
+    _rel(REST_API, "authorizers", ("AWS::ApiGateway::Authorizer",), "Its authorizers.", many=True),
+    _rel(REST_API, "validators", ("AWS::ApiGateway::RequestValidator",), "Its request validators.", many=True),
+    _rel(REST_API, "models", ("AWS::ApiGateway::Model",), "Its models.", many=True),
+    _rel(REST_API, "usage_plans", ("AWS::ApiGateway::UsagePlan",), "Usage plans naming it.", many=True),
+    _rel(REST_API, "alarms", _ALARMS, "Alarms on its metrics.", many=True),
+    _rel(REST_STAGE, "api", (REST_API,), "Its REST API."),
+    _rel(REST_STAGE, "waf", _WAF, "The web ACL association of the stage."),
+    _rel(REST_STAGE, "usage_plans", ("AWS::ApiGateway::UsagePlan",), "Usage plans naming the stage.", many=True),
+    _rel("AWS::ApiGateway::Method", "api", (REST_API,), "Its REST API."),
+    _rel("AWS::ApiGateway::Method", "validator", ("AWS::ApiGateway::RequestValidator",), "Its request validator."),
+    _rel("AWS::ApiGateway::Method", "authorizer", ("AWS::ApiGateway::Authorizer",), "Its authorizer."),
+    _rel(HTTP_API, "stages", ("AWS::ApiGatewayV2::Stage",), "Its stages.", many=True),
+    _rel(HTTP_API, "routes", ("AWS::ApiGatewayV2::Route",), "Its routes.", many=True),
+    _rel(HTTP_API, "authorizers", ("AWS::ApiGatewayV2::Authorizer",), "Its authorizers.", many=True),
+    _rel("AWS::ApiGatewayV2::Stage", "api", (HTTP_API,), "Its HTTP or WebSocket API."),
+    _rel("AWS::ApiGatewayV2::Route", "api", (HTTP_API,), "Its HTTP or WebSocket API."),
+    _rel("AWS::ApiGatewayV2::Route", "authorizer", ("AWS::ApiGatewayV2::Authorizer",), "Its authorizer."),
+    _rel(QUEUE, "dlq", (QUEUE,), "Its dead-letter queue."),
+    *(_rel(source, "consumers", (FUNCTION,), "Functions reading it through event source mappings.", many=True)
+      for source in _ESM_SOURCES),
+    _rel(QUEUE, "alarms", _ALARMS, "Alarms on its metrics.", many=True),
+    _rel(STATE_MACHINE, "log_group", (LOG_GROUP,), "The log group it logs to."),
+    _rel(STATE_MACHINE, "role", (ROLE,), "Its execution role."),
+    _rel(STATE_MACHINE, "alarms", _ALARMS, "Alarms on its metrics.", many=True),
+    _rel(ROLE, "policies", _POLICIES, "Inline, attached and managed policies.", many=True),
+    _rel("AWS::Lambda::EventSourceMapping", "function", (FUNCTION,), "The function it invokes."),
+    _rel("AWS::Lambda::EventSourceMapping", "source", _ESM_SOURCES, "The queue or stream it reads."),
+)
+
 # Single relations (None when absent) and list relations ([] when absent), per type.
-RELATION_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    FUNCTION: (("log_group", "role", "event_invoke_config", "url", "deployment_group"),
-               ("role_policies", "event_sources", "async_invokers", "permissions", "aliases", "alarms")),
-    REST_API: (("waf",), ("stages", "methods", "authorizers", "validators", "models", "usage_plans", "alarms")),
-    REST_STAGE: (("api", "waf"), ("usage_plans",)),
-    "AWS::ApiGateway::Method": (("api", "validator", "authorizer"), ()),
-    HTTP_API: ((), ("stages", "routes", "authorizers")),
-    "AWS::ApiGatewayV2::Stage": (("api",), ()),
-    "AWS::ApiGatewayV2::Route": (("api", "authorizer"), ()),
-    QUEUE: (("dlq",), ("consumers", "alarms")),
-    STATE_MACHINE: (("log_group", "role"), ("alarms",)),
-    ROLE: ((), ("policies",)),
-    "AWS::Lambda::EventSourceMapping": (("function", "source"), ()),
-}
+RELATION_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+for _r in RELATIONS:
+    _single, _lists = RELATION_KEYS.get(_r.type, ((), ()))
+    RELATION_KEYS[_r.type] = (_single, (*_lists, _r.name)) if _r.many else ((*_single, _r.name), _lists)
+del _r, _single, _lists
 
 
 class _Index:
@@ -221,8 +283,7 @@ def _link_event_sources(idx: _Index, views: dict[str, dict[str, Any]]) -> None:
     for esm in idx.of_type("AWS::Lambda::EventSourceMapping"):
         props = _props(esm)
         fn = _function(idx, props.get("FunctionName"))
-        source = idx.find(props.get("EventSourceArn"), QUEUE, "AWS::Kinesis::Stream", "AWS::DynamoDB::Table",
-                          "AWS::MSK::Cluster", "AWS::AmazonMQ::Broker", "AWS::DocDB::DBCluster")
+        source = idx.find(props.get("EventSourceArn"), *_ESM_SOURCES)
         if fn is not None:
             _append(fn, "event_sources", views[esm.id])
             esm.related["function"] = views[fn.id]

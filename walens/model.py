@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -95,6 +96,9 @@ class Resource:
     condition: str | None = None
     related: dict[str, Any] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
+    # Template mode: the template as the loader decoded it (shared, not copied), for the few facts that
+    # read what resolution discards (Parameters, Globals, authored intrinsics); None in account mode.
+    template: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(slots=True)

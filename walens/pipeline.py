@@ -374,6 +374,8 @@ def scan_account(
     doc["scan"]["accounts"] = list(collected.accounts)
     doc["scan"]["regions"] = list(collected.regions)
     doc["scan"]["api_calls"] = dict(sorted(collected.api_calls.items()))
+    doc["scan"]["throttled"] = dict(sorted(collected.throttled.items()))  # throttling answers, per service
+    doc["scan"]["retries"] = dict(sorted(collected.retries.items()))  # of those, retried after backoff
     doc["scan"]["services"] = account.resolve_services(services)
     if collected.notes:
         doc["scan"]["notes"] = list(collected.notes)

@@ -321,8 +321,28 @@ def builtin_root() -> Traversable:
     return resources.files("walens") / "rules"
 
 
+def _vocabulary_sources() -> list[Path]:
+    """The files that declare the facts and relations rules may name (walens.vocabulary checks against them)."""
+    import walens.facts
+    import walens.graph
+    import walens.vocabulary
+
+    facts_dir = Path(walens.facts.__file__).parent
+    return [Path(walens.vocabulary.__file__), Path(walens.graph.__file__), *sorted(facts_dir.glob("*.py"))]
+
+
+def check_names(rules: Sequence[Rule]) -> None:
+    """RuleError when a rule's expressions name a fact or relation its resource types do not have."""
+    from walens.vocabulary import check_rule, vocabulary
+
+    vocab = vocabulary()
+    for rule in rules:
+        check_rule(rule, vocab)
+
+
 def _builtin_rules() -> list[Rule]:
-    """The built-in catalogue, parsed once and then served from walens.cache while its files are unchanged."""
+    """The built-in catalogue, parsed and checked once, then served from walens.cache while its files (and
+    those declaring facts and relations) are unchanged."""
     from walens.cache import cached
 
     root = builtin_root()
@@ -331,14 +351,18 @@ def _builtin_rules() -> list[Rule]:
     entries = list(_walk(root))
 
     def build() -> list[Rule]:
-        return [_read(entry.read_text(encoding="utf-8"), str(entry)) for entry in entries]
+        rules = [_read(entry.read_text(encoding="utf-8"), str(entry)) for entry in entries]
+        check_names(rules)
+        return rules
 
-    return cached("rules", [*entries, __file__], build)  # the parser is a source too
+    # The parser is a source too, and so are the declarations of facts and relations names are checked against.
+    return cached("rules", [*entries, __file__, *_vocabulary_sources()], build)
 
 
 def load_rules(extra_dirs: Sequence[str] = ()) -> list[Rule]:
     """Load the built-in catalogue plus every ``*.yaml`` under ``extra_dirs``; IDs and names must be unique."""
     rules: list[Rule] = list(_builtin_rules())
+    custom: list[Rule] = []
     for extra in extra_dirs:
         base = Path(extra)
         if base.is_file():
@@ -352,7 +376,10 @@ def load_rules(extra_dirs: Sequence[str] = ()) -> list[Rule]:
                 text = file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 raise RuleError(f"cannot read rule file: {exc}", file=str(file)) from exc
-            rules.append(_read(text, str(file)))
+            custom.append(_read(text, str(file)))
+    if custom:
+        check_names(custom)
+    rules += custom
     seen_ids: dict[str, Rule] = {}
     seen_names: dict[str, Rule] = {}
     for rule in rules:

@@ -1,13 +1,16 @@
 """Derived facts: pure functions of a resource (and the inventory) that a JMESPath cannot state.
 
 Each fact module registers its functions with :func:`fact`; :func:`compute` runs them after the graph
-is linked and stores each result in ``resource.facts[name]``.
+is linked and stores each result in ``resource.facts[name]``. :func:`registry` names every fact a rule
+may read (those and the ones set elsewhere, :data:`PROVIDED`): rule expressions are checked against it
+when rules load (walens.vocabulary).
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from walens.model import Resource
@@ -36,6 +39,49 @@ FACT_MODULES = (
     "walens.facts.security_lambda",
     "walens.facts.security_outputs",
 )
+
+
+@dataclass(frozen=True)
+class FactInfo:
+    """A fact rules may read: its name, the resource types it is set on (None: every type), what it says."""
+
+    name: str
+    types: frozenset[str] | None
+    description: str
+    source: str  # the module that sets it
+
+
+FUNCTION = "AWS::Lambda::Function"
+# Facts set outside the registered functions: by the view builder, or by the account scanner's second
+# phase (walens.scanners.account.insights), directly on the functions it measured.
+PROVIDED: tuple[FactInfo, ...] = (
+    FactInfo("defaulted", None, "Dotted names of the properties CloudFormation's documented defaults filled in.",
+             "walens.views"),
+    FactInfo("memory_usage", frozenset({FUNCTION}), "Memory used over the last days, from Logs Insights (account).",
+             "walens.scanners.account.insights"),
+    FactInfo("metrics", frozenset({FUNCTION}), "CloudWatch metrics of the function (account).",
+             "walens.scanners.account.metrics"),
+    FactInfo("compute_optimizer", frozenset({FUNCTION}), "Compute Optimizer's memory recommendation (account).",
+             "walens.scanners.account.metrics"),
+    FactInfo("memory_recommendation", frozenset({FUNCTION}),
+             "Configured, measured and suggested memory, from Compute Optimizer or Logs Insights (account).",
+             "walens.scanners.account.insights"),
+)
+
+
+def registry() -> dict[str, FactInfo]:
+    """Every fact by name: the registered functions (types merged per name) and PROVIDED."""
+    _load()
+    out: dict[str, FactInfo] = {info.name: info for info in PROVIDED}
+    for name, types, fn in _REGISTRY:
+        known = out.get(name)
+        doc = (fn.__doc__ or "").strip()
+        description = " ".join(doc.split("\n\n")[0].split())
+        if known is not None and known.types is not None:
+            types = known.types | types
+            description = known.description or description
+        out[name] = FactInfo(name, types, description, fn.__module__)
+    return out
 
 
 def fact(name: str, types: Sequence[str]) -> Callable[[FactFn], FactFn]:

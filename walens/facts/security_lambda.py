@@ -7,10 +7,9 @@ Secret values are never returned: facts name the environment variables or parame
 from __future__ import annotations
 
 import functools
-import os
 import re
-from collections.abc import Iterable, Sequence
-from importlib import resources
+from collections.abc import Iterable, Mapping, Sequence
+from importlib import resources as package_files
 from typing import Any
 
 from walens.facts import fact, of_type, shared
@@ -153,24 +152,12 @@ def environment_secrets(resource: Resource, inventory: Sequence[Resource]) -> di
 # -- parameters ------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=8)
-def _authored(path: str, mtime_ns: int, size: int) -> Any:
-    from walens.scanners.template import load_file  # the loader, only when a function needs its parameters
+def authored_template(resource: Resource) -> Mapping[str, Any] | None:
+    """The template a resource was read from, as authored (parameters, Globals, unresolved intrinsics).
 
-    return load_file(path).data
-
-
-def authored_template(resource: Resource) -> dict[str, Any] | None:
-    """The template a resource was read from, as authored (parameters, Globals, unresolved intrinsics)."""
-    path = resource.location.file if resource.location else None
-    if not path or not os.path.isfile(path):
-        return None
-    try:
-        stat = os.stat(path)
-        data = _authored(path, stat.st_mtime_ns, stat.st_size)
-    except Exception:  # noqa: BLE001 - the template was read once already; any failure now is "unknown"
-        return None
-    return data if isinstance(data, dict) else None
+    The loaded model, never the file again: a template read from stdin has no file, and a file may have
+    changed since it was read."""
+    return resource.template if isinstance(resource.template, Mapping) else None
 
 
 def _referenced_parameters(node: Any, parameters: dict[str, Any]) -> Iterable[str]:
@@ -197,7 +184,7 @@ def _referenced_parameters(node: Any, parameters: dict[str, Any]) -> Iterable[st
             yield from _referenced_parameters(item, parameters)
 
 
-def _authored_variables(data: dict[str, Any], origin: str) -> dict[str, Any]:
+def _authored_variables(data: Mapping[str, Any], origin: str) -> dict[str, Any]:
     """The authored ``Environment.Variables`` of a function, SAM ``Globals.Function`` merged in."""
     resources = data.get("Resources") if isinstance(data.get("Resources"), dict) else {}
     authored = resources.get(origin) if isinstance(resources, dict) else None
@@ -234,7 +221,7 @@ def secret_parameters(resource: Resource, inventory: Sequence[Resource]) -> list
         return []
     data = authored_template(resource)
     if data is None:
-        return Unknown("the template's parameters could not be read again")
+        return Unknown("the authored template is not available")
     parameters = data.get("Parameters")
     if not isinstance(parameters, dict) or not parameters:
         return []
@@ -274,7 +261,7 @@ def deploy_time_secrets(resource: Resource, inventory: Sequence[Resource]) -> li
         return []
     data = authored_template(resource)
     if data is None:
-        return Unknown("the template's parameters could not be read again")
+        return Unknown("the authored template's parameters are not available")
     parameters = data.get("Parameters")
     parameters = parameters if isinstance(parameters, dict) else {}
     found: list[str] = []
@@ -488,7 +475,7 @@ def aws_layer_publishers() -> dict[str, tuple[str, ...]]:
     """AWS-owned layer publisher accounts → the layer name prefixes they publish (``walens/data/``)."""
     import yaml  # data file, read once
 
-    text = resources.files("walens").joinpath("data", "aws_layer_publishers.yaml").read_text(encoding="utf-8")
+    text = package_files.files("walens").joinpath("data", "aws_layer_publishers.yaml").read_text(encoding="utf-8")
     out: dict[str, tuple[str, ...]] = {}
     for row in yaml.safe_load(text)["publishers"]:
         for account in row["accounts"]:

@@ -79,7 +79,7 @@ def secret_outputs(resource: Resource, inventory: Sequence[Resource]) -> list[st
         return []
     data = authored_template(resource)
     if data is None:
-        return Unknown("the template's outputs could not be read again")
+        return Unknown("the authored template's outputs are not available")
     outputs = data.get("Outputs")
     found: list[str] = []
     for name, output in (outputs.items() if isinstance(outputs, dict) else []):

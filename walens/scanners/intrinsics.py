@@ -498,6 +498,7 @@ def resolve_resources(data: Mapping[str, Any], cfn: list[CfnResource], file: str
             name=name if isinstance(name, str) else _ref(res.logical_id),
             metadata=dict(resolver.value(res.metadata)) if isinstance(res.metadata, Mapping) else {},
             condition=res.condition,
+            template=data,
         )
         resource.facts["defaulted"] = apply_defaults(resource.type, resource.properties)
         out.append(resource)

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import threading
+import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -29,6 +31,7 @@ from botocore import xform_name
 from botocore.config import Config
 
 from walens import __version__
+from walens.errors import UsageError
 from walens.model import Resource, Unknown
 
 log = logging.getLogger("walens.account")
@@ -58,6 +61,21 @@ NOT_FOUND_CODES = frozenset({
 # STS is the first call (GetCallerIdentity) and AssumeRole: an unreachable endpoint or refused
 # credentials end the run with one line in about a second, not after ten adaptive attempts.
 FEW_RETRIES = {"compute-optimizer": 2, "sts": 3}
+# Client-side pacing: requests per second per (account, region, service), every attempt counted; a
+# "service:Operation" entry gives that operation a bucket of its own. AWS throttles control-plane reads
+# per account and region: Lambda allows 15 requests per second to its control plane, GetPolicy 15 and
+# GetFunction 100 apart from it (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html#api-requests),
+# API Gateway 10 (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html).
+# ``WALENS_RATE_LIMITS="lambda=15,lambda:GetPolicy=15,default=50"`` overrides; 0 turns pacing off there,
+# ``off`` everywhere (an emulator without quotas).
+RATE_LIMITS: dict[str, float] = {"lambda": 15.0, "lambda:GetPolicy": 15.0, "lambda:GetFunction": 100.0,
+                                 "apigateway": 10.0}
+DEFAULT_RATE = 50.0
+# Throttling is retried by walens (not botocore, whose retry quota runs dry under sustained throttling and
+# then fails calls at once): exponential backoff with full jitter, up to this many attempts, then a gap.
+THROTTLE_ATTEMPTS = 10
+BACKOFF_BASE_S = 0.25
+BACKOFF_CAP_S = 20.0
 # Operations a read-only scan may call: the verbs below, plus the few reads named explicitly.
 READ_PREFIXES = ("Describe", "Get", "List", "BatchGet")
 READ_EXTRA = frozenset({"logs:StartQuery", "logs:StopQuery", "logs:GetQueryResults", "cloudwatch:GetMetricData",
@@ -140,6 +158,8 @@ class Collected:
     resources: list[Resource] = field(default_factory=list)
     gaps: dict[tuple[Any, ...], Gap] = field(default_factory=dict)
     api_calls: Counter[str] = field(default_factory=Counter)
+    throttled: Counter[str] = field(default_factory=Counter)  # throttling answers received, per service
+    retries: Counter[str] = field(default_factory=Counter)  # attempts walens repeated after throttling
     # resource id -> [(section, key, Unknown)], applied after the graph is linked and facts computed.
     unknowns: dict[str, list[tuple[str, str, Unknown]]] = field(default_factory=dict)
     accounts: list[str] = field(default_factory=list)
@@ -161,6 +181,127 @@ class Collected:
         return sorted(self.gaps.values(), key=lambda g: (g.account or "", g.region or "", g.service, g.operation))
 
 
+def rate_limits() -> dict[str, float]:
+    """Requests per second per service (``default`` for the others): RATE_LIMITS, WALENS_RATE_LIMITS over it."""
+    limits = {**RATE_LIMITS, "default": DEFAULT_RATE}
+    for item in os.environ.get("WALENS_RATE_LIMITS", "").split(","):
+        if not item.strip():
+            continue
+        if item.strip() == "off":
+            limits = {key: 0.0 for key in limits}
+            continue
+        name, _, value = item.partition("=")
+        try:
+            rate = float(value)
+        except ValueError:
+            rate = -1.0
+        if not name.strip() or not rate >= 0:  # NaN too
+            raise UsageError(f"WALENS_RATE_LIMITS: {item.strip()!r} is not service[:Operation]=requests-per-second")
+        limits[name.strip()] = rate
+    return limits
+
+
+class Pace:
+    """A token bucket for one (account, region, service): every request attempt takes a token.
+
+    Adaptive: a throttling answer halves the rate (at most once a second, so a burst of answers to
+    requests already in flight counts once), and each answer that is not throttled wins back 2% of the
+    configured rate, up to it. Callers reserve their slot under the lock and sleep outside it.
+    """
+
+    def __init__(self, rate: float, *, floor: float = 0.5) -> None:
+        self.limit = rate
+        self.rate = rate
+        self.floor = min(floor, rate)
+        self.burst = 1.0  # no bursts: a burst is what an endpoint's own bucket punishes
+        self._tokens = self.burst
+        self._stamp = time.monotonic()
+        self._cut_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        """Wait for this request's turn."""
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+            self._stamp = now
+            self._tokens -= 1.0
+            wait = -self._tokens / self.rate if self._tokens < 0 else 0.0
+        if wait > 0:
+            time.sleep(wait)
+
+    def throttled(self) -> None:
+        """The endpoint said too fast: halve the rate."""
+        with self._lock:
+            now = time.monotonic()
+            if now - self._cut_at >= 1.0:
+                self.rate = max(self.floor, self.rate / 2)
+                self._cut_at = now
+
+    def answered(self) -> None:
+        """A request went through: creep back towards the configured rate."""
+        if self.rate < self.limit:
+            with self._lock:
+                self.rate = min(self.limit, self.rate + self.limit * 0.02)
+
+
+def throttle_code(response: Any) -> str | None:
+    """The throttling error code of a botocore ``needs-retry`` response (None when it is not throttling)."""
+    if not response:
+        return None
+    http, parsed = response
+    error = parsed.get("Error") if isinstance(parsed, dict) else None
+    code = str(error.get("Code") or "") if isinstance(error, dict) else ""
+    if code in THROTTLE_CODES:
+        return code
+    if http is not None and getattr(http, "status_code", None) == 429:
+        return code or "429"
+    return None
+
+
+def backoff_delay(attempt: int) -> float:
+    """Seconds to wait before attempt ``attempt + 1``: exponential backoff with full jitter."""
+    return random.uniform(0.0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (attempt - 1)))
+
+
+def pace_client(client: Any, service: str, limits: dict[str, float], collected: Collected) -> None:
+    """Pace ``client``'s requests per ``limits`` and retry its throttled requests with backoff (event hooks)."""
+    event = client.meta.service_model.service_id.hyphenize()
+    rate = limits.get(service, limits.get("default", 0.0))
+    paces: dict[str, Pace | None] = {service: Pace(rate) if rate > 0 else None}
+    for key, value in limits.items():
+        if key.startswith(service + ":"):
+            paces[key] = Pace(value) if value > 0 else None
+
+    def pace_of(event_name: str) -> Pace | None:
+        return paces.get(f"{service}:{event_name.rsplit('.', 1)[-1]}", paces[service])
+
+    def before_send(event_name: str, **_: Any) -> None:
+        pace = pace_of(event_name)
+        if pace is not None:
+            pace.acquire()
+
+    def on_answer(event_name: str, attempts: int, response: Any = None, **_: Any) -> float | bool | None:
+        pace = pace_of(event_name)
+        if throttle_code(response) is None:
+            if pace is not None and response:
+                pace.answered()
+            return None  # not throttling: botocore's own retry policy decides
+        with collected.lock:
+            collected.throttled[service] += 1
+        if pace is not None:
+            pace.throttled()
+        if attempts >= THROTTLE_ATTEMPTS:
+            return False  # give up: the caller records the gap
+        with collected.lock:
+            collected.retries[service] += 1
+        return backoff_delay(attempts)
+
+    client.meta.events.register(f"before-send.{event}", before_send)
+    # First on the same event as botocore's retry handler, whose answer endpoint.py would otherwise take.
+    client.meta.events.register_first(f"needs-retry.{event}", on_answer)
+
+
 class Scope:
     """One account's session: clients (created once, under a lock) with retries and call counting."""
 
@@ -173,10 +314,11 @@ class Scope:
         self.max_workers = max_workers
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
+        self._limits = rate_limits()
         self._hooks = list(hooks)
         self.hooks = self._hooks  # an assumed-role scope (accounts.py) shares them
         self._config = Config(
-            retries={"mode": os.environ.get("WALENS_RETRY_MODE", "adaptive"), "max_attempts": 10},
+            retries={"mode": os.environ.get("WALENS_RETRY_MODE", "standard"), "max_attempts": 10},
             user_agent_extra=f"walens/{__version__}",
             max_pool_connections=max(10, max_workers * 2),
             connect_timeout=10,
@@ -200,6 +342,7 @@ class Scope:
                         counter[service] += 1
 
                 client.meta.events.register("before-call.*.*", count)
+                pace_client(client, service, self._limits, self.collected)
                 for hook in self._hooks:
                     hook(client)
                 self._clients[key] = client
