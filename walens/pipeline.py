@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from walens import engine, facts, graph
+from walens import engine, partition
 from walens.errors import InputError, NotATemplate
 from walens.model import Resource
 from walens.rules import Rule, load_rules, select_rules
@@ -46,8 +46,7 @@ def _load(path: str) -> tuple[Template, list[Resource]]:
     cfn = sam.expand(template.data)
     resources = intrinsics.resolve_resources(template.data, cfn, template.path)
     # Relations and facts are per template: resources in different files never link.
-    graph.link(resources)
-    facts.compute(resources)
+    partition.build(partition.template(resources))
     return template, resources
 
 

@@ -2,8 +2,8 @@
 
 ``collect()`` resolves the session, account and regions, runs one task per (region, service) (and the
 tasks those spawn) on a bounded thread pool, and returns what it gathered, gaps included;
-``assemble()`` prunes, applies defaults, links the graph per account and region, computes facts and
-marks as Unknown what a gap hid. Importing this package imports boto3: template mode never does.
+``assemble()`` prunes, applies defaults, links the graph and computes facts per (account, region)
+partition (``walens.partition``, the path templates take too) and marks as Unknown what a gap hid. Importing this package imports boto3: template mode never does.
 See docs/ARCHITECTURE.md, "Account mode".
 """
 
@@ -203,7 +203,7 @@ def _regions(scope: Any, home: str, regions: list[str], all_regions: bool) -> li
 
 def assemble(collected: Any, services: Sequence[str] = ()) -> list[Resource]:
     """Prune, default, link, compute facts, and mark what gaps hid: the resources rules judge."""
-    from walens import facts, graph
+    from walens import partition
     from walens.views import apply_defaults, base_view
 
     names = resolve_services(services)
@@ -216,25 +216,19 @@ def assemble(collected: Any, services: Sequence[str] = ()) -> list[Resource]:
             resources = finalize(resources)
     for r in resources:
         r.facts["defaulted"] = apply_defaults(r.type, r.properties)
-    regional: dict[tuple[str | None, str | None], list[Resource]] = {}
-    global_: dict[str | None, list[Resource]] = {}
-    for r in resources:
-        if r.region == "global":
-            global_.setdefault(r.account, []).append(r)
-        else:
-            regional.setdefault((r.account, r.region), []).append(r)
-    linked: set[str | None] = set()
-    # Names repeat across regions (a function "api" in two regions): relations never cross a region,
-    # except to the account's global resources (IAM).
-    for (account, _region), group in regional.items():
-        graph.link(group + global_.get(account, []))
-        linked.add(account)
-    for account, group in global_.items():
-        if account not in linked:
-            graph.link(group)
+    # One partition per (account, region), plus each account's global resources: names repeat across
+    # regions (a function "api" in two regions) and relations and facts never cross a region or an account,
+    # except to the account's global resources (IAM). walens.partition is the path templates take too.
+    parts = partition.split(resources)
+    for part in parts:
+        partition.link(part)
     _relink(resources, base_view)
-    facts.compute(resources)
-    _apply_unknowns(collected, resources, mods)
+    inventories: dict[str, list[Resource]] = {}
+    for part in parts:
+        inventory = partition.compute_facts(part)
+        for r in part.resources:
+            inventories[r.id] = inventory
+    _apply_unknowns(collected, resources, mods, inventories)
     return resources
 
 
@@ -288,7 +282,8 @@ def _unknown_marks(collected: Any, resources: list[Resource],
     return marks
 
 
-def _apply_unknowns(collected: Any, resources: list[Resource], mods: list[ModuleType]) -> None:
+def _apply_unknowns(collected: Any, resources: list[Resource], mods: list[ModuleType],
+                    inventories: dict[str, list[Resource]]) -> None:
     """Put what gaps hid into the model as Unknown, and every fact computed from it.
 
     Facts ran on the relations as linked (missing ones empty). For a resource with an unknown relation,
@@ -311,7 +306,7 @@ def _apply_unknowns(collected: Any, resources: list[Resource], mods: list[Module
                 watch = _Watch(original)
                 r.related = watch
                 try:
-                    fn(r, resources)
+                    fn(r, inventories.get(rid, resources))
                 except Exception:  # noqa: BLE001 - its first result stands; only what it read matters
                     pass
                 finally:
