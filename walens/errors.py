@@ -6,6 +6,7 @@ EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_INPUT = 3
+EXIT_INCOMPLETE = 5  # --strict: a gap, or a selected rule that ended not_assessed
 EXIT_INTERNAL = 70  # a bug: never a finding, never a pass
 
 

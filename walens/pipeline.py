@@ -195,10 +195,12 @@ def scan_templates(
     waivers_expiring_within: int | None = None,
     answers: Mapping[str, Mapping[str, Any]] | None = None,
     jobs: int | None = None,
+    strict: bool = False,
 ) -> dict[str, Any]:
     """Review the templates under ``paths`` and return the review document.
 
     ``jobs``: worker processes for a large batch (default: one per CPU; 1 reviews in this process).
+    ``strict``: a not-assessed finding marks the review incomplete (``summary.incomplete``, exit 5).
 
     ``waivers`` (walens.waivers) turn covered failing findings into accepted risks, template by
     template; ``answers`` (ChoiceId → a person's answer, walens.answers) are recorded in the document.
@@ -256,6 +258,7 @@ def scan_templates(
         started_at=started,
         finished_at=datetime.now(UTC),
     )
+    engine.mark_incomplete(doc, strict)
     if waivers is not None:
         waivers.annotate(doc, waivers_expiring_within)
     if answers:
@@ -310,11 +313,13 @@ def scan_account(
     waivers: WaiverSet | None = None,
     waivers_expiring_within: int | None = None,
     answers: Mapping[str, Mapping[str, Any]] | None = None,
+    strict: bool = False,
 ) -> dict[str, Any]:
     """Review a live AWS account (read-only) with the rules whose scope includes ``account``.
 
     ``accounts``/``organization`` with ``role_name`` review several accounts in one document
-    (walens.scanners.account.accounts); ``waivers`` and ``answers`` work as for templates.
+    (walens.scanners.account.accounts); ``waivers`` and ``answers`` work as for templates. ``strict``: a gap
+    or a not-assessed finding marks the review incomplete (``summary.incomplete``, exit 5).
     Imports boto3 (through ``walens.scanners.account``): only account mode does.
     """
     from walens.scanners import account
@@ -330,9 +335,11 @@ def scan_account(
                                 insights_days=insights_days, insights_wait=insights_wait)
     resources = account.assemble(collected, services)
     findings = engine.evaluate(resources, rules, lang=lang, source="account")
+    gaps = collected.gap_list()
+    # What a denied or failed listing hid is not assessed, never "nothing there".
+    findings += account.unseen_findings(gaps, rules, lang)
     if waivers is not None:
         waivers.apply(findings)
-    gaps = collected.gap_list()
     account.gap_rules(gaps, rules, findings)
     doc = engine.build_review(
         findings=findings,
@@ -351,6 +358,7 @@ def scan_account(
     doc["scan"]["services"] = account.resolve_services(services)
     if collected.notes:
         doc["scan"]["notes"] = list(collected.notes)
+    engine.mark_incomplete(doc, strict)
     if waivers is not None:
         waivers.annotate(doc, waivers_expiring_within)
     if answers:

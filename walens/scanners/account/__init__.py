@@ -333,6 +333,67 @@ def gap_rules(gaps: Sequence[Any], rules: Sequence[Any], findings: Sequence[Any]
         gap.rules = sorted(ids)
 
 
+def hidden_types(gap: Any) -> frozenset[str]:
+    """The resource types a gap hid entirely where it happened (none when it hid only details).
+
+    A failed listing hides the types its operation lists; a collector that failed inside walens may have
+    stopped before listing anything, so it hides every type its module lists; a role that could not be
+    assumed hides the whole account. A service the region does not offer hides nothing: there is nothing
+    of it there.
+    """
+    if gap.kind == "not_offered":
+        return frozenset()
+    if gap.service == "sts" and gap.operation == "AssumeRole":
+        return frozenset(t for name in SERVICE_MODULES for types in module(name).OPERATIONS.values() for t in types)
+    mod = _module_for(gap.service)
+    if mod is None:
+        return frozenset()
+    if gap.kind == "internal" and gap.operation not in mod.OPERATIONS:
+        return frozenset(t for types in mod.OPERATIONS.values() for t in types)
+    return frozenset(mod.OPERATIONS.get(gap.operation, ()))
+
+
+def unseen_findings(gaps: Sequence[Any], rules: Sequence[Any], lang: str = "en") -> list[Any]:
+    """One ``not_assessed`` finding per (rule, account, region) where a gap hid the rule's resource types.
+
+    A denied listing leaves no resource for a rule to judge: without these, the rule would have no result
+    there and its best practice would read "not applicable". The finding's resource names what could not
+    be seen (``resource.name`` is ``*``, ``resource.type`` the first hidden type); its reason is the gap's.
+    """
+    from walens.engine import Finding, fingerprint
+
+    out: list[Any] = []
+    seen: set[tuple[str, Any, Any]] = set()
+    for gap in gaps:
+        hidden = hidden_types(gap)
+        if not hidden:
+            continue
+        mod = _module_for(gap.service)
+        whole_account = gap.service == "sts"
+        region = None if whole_account else ("global" if getattr(mod, "GLOBAL", False) else gap.region)
+        for rule in rules:
+            if "account" not in rule.scope:
+                continue
+            types = sorted(hidden & set(rule.resource_types))
+            key = (rule.id, gap.account, region)
+            if not types or key in seen:
+                continue
+            seen.add(key)
+            rtype = types[0]
+            rid = f"{gap.account}/{region or '*'}/{rtype}/*"
+            where = f"{region} ({gap.account})" if region else f"account {gap.account}"
+            message = (f"{where} の {', '.join(types)} を読めませんでした: {gap.reason}" if lang == "ja"
+                       else f"{', '.join(types)} in {where} could not be read: {gap.reason}")
+            out.append(Finding(
+                rule_id=rule.id, rule_name=rule.name, pillar=rule.pillar, lens_question=rule.lens_question,
+                lens_choice=rule.lens_choice, severity=rule.severity, status="not_assessed",
+                resource={"id": rid, "type": rtype, "name": "*", "arn": None, "account": gap.account,
+                          "region": region, "origin": rid, "origin_type": rtype},
+                location=None, message=message, params=dict(rule.params), reason=gap.reason,
+                fingerprint=fingerprint(rule.id, "", rid)))
+    return out
+
+
 def _module_for(service: str) -> ModuleType | None:
     for name in SERVICE_MODULES:
         mod = module(name)
