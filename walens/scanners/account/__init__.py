@@ -360,8 +360,6 @@ def unseen_findings(gaps: Sequence[Any], rules: Sequence[Any], lang: str = "en")
     there and its best practice would read "not applicable". The finding's resource names what could not
     be seen (``resource.name`` is ``*``, ``resource.type`` the first hidden type); its reason is the gap's.
     """
-    from walens.engine import Finding, fingerprint
-
     out: list[Any] = []
     seen: set[tuple[str, Any, Any]] = set()
     for gap in gaps:
@@ -379,18 +377,76 @@ def unseen_findings(gaps: Sequence[Any], rules: Sequence[Any], lang: str = "en")
             if not types or key in seen:
                 continue
             seen.add(key)
-            rtype = types[0]
-            rid = f"{gap.account}/{region or '*'}/{rtype}/*"
             where = f"{region} ({gap.account})" if region else f"account {gap.account}"
             message = (f"{where} の {', '.join(types)} を読めませんでした: {gap.reason}" if lang == "ja"
                        else f"{', '.join(types)} in {where} could not be read: {gap.reason}")
-            out.append(Finding(
-                rule_id=rule.id, rule_name=rule.name, pillar=rule.pillar, lens_question=rule.lens_question,
-                lens_choice=rule.lens_choice, severity=rule.severity, status="not_assessed",
-                resource={"id": rid, "type": rtype, "name": "*", "arn": None, "account": gap.account,
-                          "region": region, "origin": rid, "origin_type": rtype},
-                location=None, message=message, params=dict(rule.params), reason=gap.reason,
-                fingerprint=fingerprint(rule.id, "", rid)))
+            out.append(_unjudged(rule, gap.account, region, types[0], gap.reason, message))
+    return out
+
+
+def _unjudged(rule: Any, account: str | None, region: str | None, rtype: str, reason: str, message: str) -> Any:
+    """A not_assessed finding of ``rule`` on everything of ``rtype`` in an account (and region)."""
+    from walens.engine import Finding, fingerprint
+
+    rid = f"{account}/{region or '*'}/{rtype}/*"
+    return Finding(rule_id=rule.id, rule_name=rule.name, pillar=rule.pillar, lens_question=rule.lens_question,
+                   lens_choice=rule.lens_choice, severity=rule.severity, status="not_assessed",
+                   resource={"id": rid, "type": rtype, "name": "*", "arn": None, "account": account,
+                             "region": region, "origin": rid, "origin_type": rtype},
+                   location=None, message=message, params=dict(rule.params), reason=reason,
+                   fingerprint=fingerprint(rule.id, "", rid))
+
+
+def provides(services: Sequence[str] = ()) -> dict[str, frozenset[str]]:
+    """Resource type -> the Properties the chosen collectors fill (every collector's when ``services`` is empty)."""
+    out: dict[str, set[str]] = {}
+    for name in resolve_services(services):
+        for rtype, props in module(name).PROVIDES.items():
+            out.setdefault(rtype, set()).update(props)
+    return {t: frozenset(p) for t, p in out.items()}
+
+
+def unprovided(rules: Sequence[Any], services: Sequence[str] = ()) -> dict[str, str]:
+    """Rule id -> why the account scan cannot judge it: data its expressions read that no chosen collector provides.
+
+    Checked before any call. Data no collector reads at all is named as such; data a collector left out by
+    ``--services`` would read names that collector.
+    """
+    from walens import needs
+
+    names = resolve_services(services)
+    chosen = provides(names)
+    every = provides()
+    out: dict[str, str] = {}
+    for rule in rules:
+        if "account" not in rule.scope:
+            continue
+        missing = needs.missing(rule, chosen)
+        if not missing:
+            continue
+        never = needs.missing(rule, every)
+        if never:
+            out[rule.id] = f"the account scanner does not read {needs.describe(never)}"
+            continue
+        left_out = [n for n in missing if n.type in every and (n.property is None or n.property in every[n.type])]
+        skipped = sorted({name for name in SERVICE_MODULES if name not in names for n in left_out
+                          for t in (n.type, *(a for a, _ in n.alternatives)) if t in module(name).PROVIDES})
+        out[rule.id] = f"not scanned: --services leaves out {', '.join(skipped)}, which reads {needs.describe(left_out)}"
+    return out
+
+
+def unprovided_findings(reasons: dict[str, str], rules: Sequence[Any], accounts: Sequence[str],
+                        lang: str = "en") -> list[Any]:
+    """One not_assessed finding per (rule, account) for the rules :func:`unprovided` found unjudgeable."""
+    out: list[Any] = []
+    for rule in rules:
+        reason = reasons.get(rule.id)
+        if reason is None:
+            continue
+        for account in accounts:
+            message = (f"{rule.id} はアカウント {account} を評価できません: {reason}" if lang == "ja"
+                       else f"{rule.id} cannot judge account {account}: {reason}")
+            out.append(_unjudged(rule, account, None, rule.resource_types[0], reason, message))
     return out
 
 

@@ -38,6 +38,23 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
 REGION_UNKNOWNS: dict[str, list[tuple[str, str, str]]] = {
     "GetUsagePlans": [(REST_API, "related", "usage_plans"), (STAGE, "related", "usage_plans")],
 }
+# What this collector fills in (walens.needs): resource type -> the Properties it sets when the account has them.
+PROVIDES: dict[str, frozenset[str]] = {
+    REST_API: frozenset({"Name", "Description", "ApiKeySourceType", "BinaryMediaTypes", "DisableExecuteApiEndpoint",
+                         "MinimumCompressionSize", "EndpointConfiguration", "Policy"}),
+    STAGE: frozenset({"RestApiId", "StageName", "DeploymentId", "Description", "TracingEnabled", "CacheClusterEnabled",
+                      "CacheClusterSize", "Variables", "ClientCertificateId", "MethodSettings", "AccessLogSetting",
+                      "CanarySetting"}),
+    METHOD: frozenset({"RestApiId", "ResourceId", "HttpMethod", "AuthorizationType", "ApiKeyRequired", "RequestModels",
+                       "RequestParameters", "OperationName", "AuthorizationScopes", "AuthorizerId",
+                       "RequestValidatorId", "Integration"}),
+    VALIDATOR: frozenset({"RestApiId", "Name", "ValidateRequestBody", "ValidateRequestParameters"}),
+    AUTHORIZER: frozenset({"RestApiId", "Name", "Type", "ProviderARNs", "AuthorizerUri", "IdentitySource",
+                           "AuthorizerResultTtlInSeconds", "IdentityValidationExpression", "AuthorizerCredentials"}),
+    MODEL: frozenset({"RestApiId", "Name", "ContentType", "Description", "Schema"}),
+    USAGE_PLAN: frozenset({"UsagePlanName", "Description", "ApiStages", "Throttle", "Quota"}),
+    WAF_ASSOCIATION: frozenset({"ResourceArn", "WebACLArn"}),
+}
 
 # What a stage's method setting is called in CloudFormation's MethodSetting.
 _SETTING_KEYS = {"metricsEnabled": "MetricsEnabled", "loggingLevel": "LoggingLevel",

@@ -4,3 +4,4 @@ from __future__ import annotations
 
 SERVICE = "ec2"
 OPERATIONS: dict[str, tuple[str, ...]] = {"DescribeRegions": ()}
+PROVIDES: dict[str, frozenset[str]] = {}

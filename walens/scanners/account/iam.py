@@ -31,6 +31,12 @@ REGION_UNKNOWNS: dict[str, list[tuple[str, str, str]]] = {
         ("AWS::Lambda::Function", "related", "role"), ("AWS::Lambda::Function", "related", "role_policies"),
         ("AWS::StepFunctions::StateMachine", "related", "role")],
 }
+# What this collector fills in (walens.needs): resource type -> the Properties it sets when the account has them.
+PROVIDES: dict[str, frozenset[str]] = {
+    ROLE: frozenset({"RoleName", "Path", "MaxSessionDuration", "Description", "AssumeRolePolicyDocument", "Policies",
+                     "ManagedPolicyArns", "PermissionsBoundary"}),
+    MANAGED_POLICY: frozenset({"ManagedPolicyName", "PolicyDocument", "Roles", "Path", "Description"}),
+}
 
 _VPC_KEYS = re.compile(r"lambda:(vpcids|subnetids|securitygroupids)", re.IGNORECASE)
 # Properties of other resources that name the role they run as.

@@ -56,6 +56,21 @@ _ESM_KEYS = ("EventSourceArn", "BatchSize", "MaximumBatchingWindowInSeconds", "F
              "FilterCriteria", "ScalingConfig", "Topics", "Queues", "SelfManagedEventSource",
              "SourceAccessConfigurations", "KMSKeyArn", "MetricsConfig", "ProvisionedPollerConfig",
              "AmazonManagedKafkaEventSourceConfig", "SelfManagedKafkaEventSourceConfig", "DocumentDBEventSourceConfig")
+# Everything function_properties() may set.
+_FUNCTION_PROPERTIES = (*_FUNCTION_KEYS, "TracingConfig", "Environment", "VpcConfig", "DeadLetterConfig", "Layers",
+                        "LoggingConfig", "EphemeralStorage", "SnapStart", "ImageConfig", "FileSystemConfigs")
+# What this collector fills in (walens.needs): resource type -> the Properties it sets when the account has them.
+PROVIDES: dict[str, frozenset[str]] = {
+    FUNCTION: frozenset({*_FUNCTION_PROPERTIES, "ReservedConcurrentExecutions", "CodeSigningConfigArn",
+                         "RecursiveLoop"}),
+    ESM: frozenset({*_ESM_KEYS, "FunctionName", "Enabled"}),
+    EIC: frozenset({"FunctionName", "Qualifier", "MaximumRetryAttempts", "MaximumEventAgeInSeconds",
+                    "DestinationConfig"}),
+    URL: frozenset({"TargetFunctionArn", "AuthType", "Cors", "InvokeMode", "Qualifier"}),
+    ALIAS: frozenset({"FunctionName", "Name", "FunctionVersion", "Description", "RoutingConfig"}),
+    PERMISSION: frozenset({"FunctionName", "Action", "Principal", "SourceArn", "SourceAccount", "FunctionUrlAuthType",
+                           "PrincipalOrgID", "EventSourceToken"}),
+}
 
 
 def function_properties(cfg: dict[str, Any]) -> dict[str, Any]:
