@@ -179,3 +179,137 @@ def missing(rule: Any, provides: Mapping[str, frozenset[str]]) -> list[Need]:
 def describe(needs: Sequence[Need]) -> str:
     """``"AWS::X Prop (read by Properties.Prop.Y), AWS::Y"``: what is missing, one item each."""
     return ", ".join(f"{n.describe()} (read by {n.via})" if n.via != "resource" else n.describe() for n in needs)
+
+
+# ---------------------------------------------------------------------------------------------
+# The call plan: which resource types (and properties) a selection of rules reads, so the account
+# scanner asks only for those.
+
+_API = ("AWS::ApiGateway::RestApi", "AWS::ApiGateway::Stage", "AWS::ApiGateway::Method",
+        "AWS::ApiGateway::Authorizer", "AWS::ApiGateway::RequestValidator", "AWS::ApiGateway::Model",
+        "AWS::ApiGateway::UsagePlan", "AWS::WAFv2::WebACLAssociation")
+_API_V2 = ("AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Stage", "AWS::ApiGatewayV2::Route",
+           "AWS::ApiGatewayV2::Authorizer")
+_WAF = ("AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation")
+_FN = "AWS::Lambda::Function"
+_SOURCES = ("AWS::SQS::Queue", "AWS::DynamoDB::Table", "AWS::SNS::Topic")
+_IAM = ("AWS::IAM::Role", "AWS::IAM::ManagedPolicy")
+# Every relation key, with every type it may hold (a superset of RELATED_TYPES, for planning).
+PLAN_RELATED: Mapping[str, tuple[str, ...]] = {
+    **{key: (rtype,) for key, rtype in RELATED_TYPES.items()},
+    "role_policies": _IAM, "policies": _IAM, "async_invokers": ("AWS::Lambda::Permission",),
+    "source": _SOURCES, "stages": ("AWS::ApiGateway::Stage", "AWS::ApiGatewayV2::Stage"),
+    "methods": ("AWS::ApiGateway::Method",), "routes": ("AWS::ApiGatewayV2::Route",),
+    "authorizers": ("AWS::ApiGateway::Authorizer", "AWS::ApiGatewayV2::Authorizer"),
+    "authorizer": ("AWS::ApiGateway::Authorizer", "AWS::ApiGatewayV2::Authorizer"),
+    "api": ("AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api"), "waf": _WAF,
+}
+# Every type a fact may read besides its resource's own properties (a superset, for planning). A fact a
+# selected rule reads that is missing here plans every collector.
+PLAN_FACTS: Mapping[str, tuple[str, ...]] = {
+    "access_log": ("AWS::Logs::LogGroup",),
+    "alarm_actions": ("AWS::SNS::Topic", _FN, "AWS::SQS::Queue", "AWS::ApiGateway::RestApi",
+                      "AWS::StepFunctions::StateMachine", "AWS::CodeDeploy::DeploymentGroup"),
+    "alarm_coverage": ("AWS::CloudWatch::Alarm", "AWS::CodeDeploy::DeploymentGroup", "AWS::Lambda::EventSourceMapping",
+                       "AWS::Lambda::Alias", *_SOURCES),
+    "api_authorization": (*_API, *_API_V2, "AWS::AppSync::GraphQLApi"),
+    "api_exposure": (*_API, *_WAF),
+    "api_key_methods": _API,
+    "appsync_field_log_level": (),
+    "broad_permissions": (*_IAM, _FN, "AWS::StepFunctions::StateMachine"),
+    "catch_all_function": (*_API, *_API_V2, _FN),
+    "data_trace": (),
+    "environment_secrets": (),
+    "esm_source_kind": _SOURCES,
+    "external_layers": (),
+    "image_scanning": (),
+    "invoked_async": ("AWS::Lambda::Permission", "AWS::Lambda::EventInvokeConfig"),
+    "lambda_deployment": (_FN, "AWS::Lambda::Alias", "AWS::CloudWatch::Alarm", "AWS::CodeDeploy::Application",
+                          "AWS::CodeDeploy::DeploymentConfig"),
+    "lambda_role": (_FN, "AWS::StepFunctions::StateMachine"),
+    "lambda_vpc_guardrail": (),
+    "log_group_writers": (_FN,),
+    "log_retention": ("AWS::Logs::LogGroup",),
+    "memory_recommendation": (),
+    "open_egress_security_groups": (),
+    "permission_exposure": (_FN,),
+    "public_statements": (),
+    "request_validation": _API,
+    "reserved_concurrency_total": (_FN,),
+    "role_shared_with": (_FN,),
+    "runtime_lifecycle": (),
+    "runtime_support": (),
+    "sfn_tasks": (_FN,),
+    "sns_redrive": ("AWS::SQS::Queue",),
+    "sqs_redrive": ("AWS::SQS::Queue",),
+    "sqs_visibility": ("AWS::SQS::Queue", _FN),
+    "targets_without_dlq": ("AWS::SQS::Queue", _FN),
+    "task_integrations": (_FN,),
+    "verbose_logging": ("AWS::Logs::LogGroup",),
+    "vpc_guardrails": (*_IAM, "AWS::Organizations::Policy"),
+    "vpc_only_targets": (),
+    "waf_rate_limit": (*_WAF, "AWS::ApiGateway::Stage", "AWS::AppSync::GraphQLApi"),
+    "waf_rate_limited": _WAF,
+}
+# Facts the account scanner's second phase sets (Logs Insights, CloudWatch metrics, Compute Optimizer).
+ACTIVITY_FACTS = frozenset({"memory_recommendation", "memory_usage", "metrics", "compute_optimizer"})
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a selection of rules reads in an account: types, (type, property) pairs, facts. ``everything``
+    when some read cannot be traced (a fact :data:`PLAN_FACTS` does not know): then every call is made."""
+
+    types: frozenset[str]
+    pairs: frozenset[tuple[str, str]]
+    facts: frozenset[str]
+    everything: bool = False
+
+    def wants(self, rtype: str, prop: str | None = None) -> bool:
+        """Whether a selected rule reads resources of ``rtype`` (and their ``prop``)."""
+        if self.everything:
+            return True
+        if prop is None:
+            return rtype in self.types
+        return (rtype, prop) in self.pairs
+
+    def wants_activity(self) -> bool:
+        """Whether a selected rule reads what functions did (the second phase)."""
+        return self.everything or bool(self.facts & ACTIVITY_FACTS)
+
+
+def plan(rules: Sequence[Any]) -> Plan:
+    """The plan of the account-scope ``rules``."""
+    types: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
+    facts: set[str] = set()
+    everything = False
+    for rule in rules:
+        if "account" not in rule.scope:
+            continue
+        types.update(rule.resource_types)
+        for expr in _expressions(rule):
+            for path in reads(expr):
+                if len(path) >= 2 and path[0] == "Properties":
+                    pairs.update((t, path[1]) for t in rule.resource_types)
+                elif len(path) >= 2 and path[0] == "related":
+                    related = PLAN_RELATED.get(path[1])
+                    if related is None:
+                        everything = True
+                        continue
+                    types.update(related)
+                    if len(path) >= 4 and path[2] == "Properties":
+                        pairs.update((t, path[3]) for t in related)
+                elif len(path) >= 2 and path[0] == "facts":
+                    facts.add(path[1])
+                    if path[1] in ACTIVITY_FACTS or path[1] == "defaulted":
+                        continue
+                    if path[1] not in PLAN_FACTS:
+                        everything = True
+                        continue
+                    types.update(PLAN_FACTS[path[1]])
+                    for rtype, prop in FACT_NEEDS.get(path[1], ()):
+                        types.add(rtype)
+                        if prop is not None:
+                            pairs.add((rtype, prop))
+    return Plan(frozenset(types), frozenset(pairs), frozenset(facts), everything)

@@ -330,17 +330,21 @@ def scan_account(
     engine.summarize([], fail_on)  # a bad --fail-on fails before any call is made
     # Checked before any call: a rule reading data no chosen collector provides is not assessed, with why.
     cannot = account.unprovided(rules, services)
+    judged = [r for r in rules if r.id not in cannot]
+    from walens import needs
+
+    plan = needs.plan(judged)  # only the calls the judged rules need are made
     collected = account.collect(profile=profile, regions=regions, all_regions=all_regions, services=services,
                                 max_workers=max_workers, session=session, hooks=hooks, progress=progress,
                                 accounts=accounts, organization=organization, role_name=role_name,
                                 external_id=external_id, logs_insights=logs_insights,
-                                insights_days=insights_days, insights_wait=insights_wait)
+                                insights_days=insights_days, insights_wait=insights_wait, plan=plan)
     resources = account.assemble(collected, services)
-    findings = engine.evaluate(resources, [r for r in rules if r.id not in cannot], lang=lang, source="account")
+    findings = engine.evaluate(resources, judged, lang=lang, source="account")
     findings += account.unprovided_findings(cannot, rules, collected.accounts, lang)
     gaps = collected.gap_list()
     # What a denied or failed listing hid is not assessed, never "nothing there".
-    findings += account.unseen_findings(gaps, [r for r in rules if r.id not in cannot], lang)
+    findings += account.unseen_findings(gaps, judged, lang)
     if waivers is not None:
         waivers.apply(findings)
     account.gap_rules(gaps, rules, findings)

@@ -106,11 +106,15 @@ def collect(*, profile: str | None = None, regions: Sequence[str] = (), all_regi
             progress: Callable[[int, int], None] | None = None,
             accounts: Sequence[str] = (), organization: bool = False, role_name: str | None = None,
             external_id: str | None = None, logs_insights: bool = True, insights_days: int = 14,
-            insights_wait: float = 120.0) -> Any:
+            insights_wait: float = 120.0, plan: Any = None) -> Any:
     """Gather the account's resources (or several accounts', through ``role_name``); a :class:`core.Collected`.
 
     A second phase reads what the functions did (Logs Insights, CloudWatch metrics, Compute Optimizer:
     ``insights.plan``) once the first has listed them.
+
+    ``plan`` (walens.needs.plan of the selected rules) keeps the calls to what those rules read: a collector
+    none of whose types they read is not run, per-function details they do not read are not asked, the
+    second phase runs only for a rule on what functions did. None makes every call.
     """
     import boto3
     import botocore.exceptions
@@ -122,7 +126,7 @@ def collect(*, profile: str | None = None, regions: Sequence[str] = (), all_regi
     if max_workers < 1:
         raise UsageError("--max-workers must be at least 1")
     multi.check_options(accounts, organization, role_name, external_id)
-    names = resolve_services(services)
+    names = planned_services(resolve_services(services), plan)
     modules = {name: module(name) for name in names}
     try:
         session = session or boto3.Session(profile_name=profile)
@@ -132,7 +136,7 @@ def collect(*, profile: str | None = None, regions: Sequence[str] = (), all_regi
     if not home and not all_regions:
         raise UsageError("no region: pass --region (or --all-regions), or set AWS_REGION or a profile region")
     home = home or "us-east-1"
-    collected = Collected()
+    collected = Collected(plan=plan)
     partition = session.get_partition_for_region(home) if hasattr(session, "get_partition_for_region") else "aws"
     scope = Scope(session, "", partition, collected, max_workers, hooks)
     try:
@@ -175,15 +179,36 @@ def collect(*, profile: str | None = None, regions: Sequence[str] = (), all_regi
     try:
         run_tasks(tasks, max_workers, progress)
         # Second phase: what the functions listed above did (memory used, init duration, metrics).
+        activity = collected.plan is None or collected.plan.wants_activity()
         after = insights.plan(collected, scopes, collected.regions, names, logs_insights=logs_insights,
-                              days=insights_days, wait=insights_wait)
+                              days=insights_days, wait=insights_wait) if activity else []
         if plan is not None:
             plan([task_key(t) for t in after])
         run_tasks(after, max_workers, progress)
     except botocore.exceptions.NoCredentialsError as exc:
         raise UsageError("AWS credentials disappeared during the scan") from exc
-    insights.finish(collected, names)
+    if activity:
+        insights.finish(collected, names)
     return collected
+
+
+def planned_services(names: Sequence[str], plan: Any) -> list[str]:
+    """The collectors a plan needs: those providing a type its rules read (all of ``names`` without a plan).
+
+    IAM keeps only the roles something scanned uses: when roles are read, the collectors of what uses a
+    role (functions, state machines) run too.
+    """
+    if plan is None:
+        return list(names)
+    from walens.scanners.account import iam
+
+    wanted = [n for n in names if any(plan.wants(t) for t in module(n).PROVIDES)]
+    if plan.wants_activity():  # Logs Insights queries the log groups the logs sweep found
+        wanted += ["lambda", "logs"]
+    if any(plan.wants(t) for t in iam.PROVIDES):
+        users = set(iam.ROLE_USERS)
+        wanted += [n for n in names if n not in wanted and users & set(module(n).PROVIDES)]
+    return [n for n in names if n in wanted]
 
 
 def _regions(scope: Any, home: str, regions: list[str], all_regions: bool) -> list[str]:
@@ -264,7 +289,11 @@ def _unknown_marks(collected: Any, resources: list[Resource],
     by_service = {m.SERVICE: m for m in mods}
     for gap in collected.gaps.values():
         mod = by_service.get(gap.service)
-        targets = getattr(mod, "REGION_UNKNOWNS", {}).get(gap.operation, ()) if mod else ()
+        unknowns = getattr(mod, "REGION_UNKNOWNS", {}) if mod else {}
+        targets = list(unknowns.get(gap.operation, ()))
+        if gap.kind == "internal" and mod is not None and gap.operation not in mod.OPERATIONS:
+            # The collector failed inside walens: any of its listings may be incomplete there.
+            targets = [t for items in unknowns.values() for t in items]
         if not targets:
             continue
         global_ = getattr(mod, "GLOBAL", False)

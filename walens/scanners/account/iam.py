@@ -41,6 +41,7 @@ PROVIDES: dict[str, frozenset[str]] = {
 _VPC_KEYS = re.compile(r"lambda:(vpcids|subnetids|securitygroupids)", re.IGNORECASE)
 # Properties of other resources that name the role they run as.
 _ROLE_PROPERTIES = {"AWS::Lambda::Function": "Role", "AWS::StepFunctions::StateMachine": "RoleArn"}
+ROLE_USERS = tuple(_ROLE_PROPERTIES)  # finalize keeps the roles these use (walens.scanners.account.planned_services)
 
 
 def _document(value: Any) -> Any:
