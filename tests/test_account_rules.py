@@ -1,0 +1,136 @@
+"""Account-mode results of account-scope rules the other account tests do not cover, on moto.
+
+The scenario is the shared one (``test_account_scan.seed``) plus what these rules judge: log groups no
+function writes to, state machines that log everything or call Lambda, usage plans, an API-key method,
+token-authorized methods. Each rule has a resource that must fail and, where the service lets moto build
+it, one that must pass; the test asserts the exact (rule, resource) -> status map of these rules.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+pytest.importorskip("moto")
+import boto3  # noqa: E402
+
+from test_account_scan import ACCOUNT, REGION, TRUST, aws, seed  # noqa: E402,F401
+
+RULES = ["COST004", "COST005", "COST009", "PERF009", "REL018", "REL005", "REL006", "REL007", "SEC018",
+         "SEC009", "SEC012", "SEC013", "REL014", "PERF006"]
+
+
+def seed_more() -> dict[str, str]:
+    """Add what RULES judge to the shared scenario; resource id -> label for generated ids."""
+    labels = seed()
+    logs = boto3.client("logs", region_name=REGION)
+    # Log groups no function writes to: retention forever / 10 years / 30 days (COST004, COST005 max 731).
+    logs.create_log_group(logGroupName="/app/audit")
+    logs.create_log_group(logGroupName="/app/archive")
+    logs.put_retention_policy(logGroupName="/app/archive", retentionInDays=3653)
+    logs.create_log_group(logGroupName="/app/short")
+    logs.put_retention_policy(logGroupName="/app/short", retentionInDays=30)
+
+    iam = boto3.client("iam", region_name=REGION)
+    sfn_role = iam.create_role(RoleName="sfn-role", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/app/sfn:*"
+    logs.create_log_group(logGroupName="/app/sfn")
+    fn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:good-fn"
+
+    def machine(name: str, states: dict[str, Any], level: str | None = None, data: bool = False) -> None:
+        extra: dict[str, Any] = {}
+        if level:
+            extra["loggingConfiguration"] = {"level": level, "includeExecutionData": data,
+                                             "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": group}}]}
+        first = next(iter(states))
+        sfn.create_state_machine(name=name, roleArn=sfn_role,
+                                 definition=json.dumps({"StartAt": first, "States": states}), **extra)
+
+    lambda_task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                   "Parameters": {"FunctionName": fn, "Payload.$": "$"}}
+    retry = [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 2}]
+    # Only a Lambda task, retried: REL018 passes, PERF009 fails (every task is a Lambda function).
+    machine("sm-lambda", {"Call": {**lambda_task, "Retry": retry, "End": True}}, level="ALL", data=True)
+    # A Lambda task without Retry/Catch, then a direct DynamoDB call: REL018 fails, PERF009 passes.
+    machine("sm-mixed", {"Call": {**lambda_task, "Next": "Put"},
+                         "Put": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+                                 "Parameters": {"TableName": "t", "Item": {}}, "Retry": retry, "End": True}},
+            level="ALL", data=False)
+
+    apigw = boto3.client("apigateway", region_name=REGION)
+    keyed = apigw.create_rest_api(name="keyed", endpointConfiguration={"types": ["REGIONAL"]})["id"]
+    unplanned = apigw.create_rest_api(name="unplanned", endpointConfiguration={"types": ["REGIONAL"]})["id"]
+    for api in (keyed, unplanned):
+        root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+        apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE",
+                         apiKeyRequired=True)
+        apigw.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
+        apigw.create_deployment(restApiId=api, stageName="prod")
+    # Token-authorized methods, with and without scopes (SEC018).
+    pool = f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{REGION}_abc"
+    auth = apigw.create_authorizer(restApiId=keyed, name="users", type="COGNITO_USER_POOLS",
+                                   providerARNs=[pool], identitySource="method.request.header.Authorization")["id"]
+    root = apigw.get_resources(restApiId=keyed)["items"][0]["id"]
+    for path, scopes in (("scoped", ["orders/read"]), ("unscoped", [])):
+        res = apigw.create_resource(restApiId=keyed, parentId=root, pathPart=path)["id"]
+        apigw.put_method(restApiId=keyed, resourceId=res, httpMethod="GET", authorizationType="COGNITO_USER_POOLS",
+                         authorizerId=auth, **({"authorizationScopes": scopes} if scopes else {}))
+        apigw.put_integration(restApiId=keyed, resourceId=res, httpMethod="GET", type="MOCK")
+    apigw.create_usage_plan(name="limited", apiStages=[{"apiId": keyed, "stage": "prod"}],
+                            throttle={"burstLimit": 10, "rateLimit": 5.0}, quota={"limit": 1000, "period": "DAY"})
+    apigw.create_usage_plan(name="open")
+    return labels
+
+
+def results(doc: dict[str, Any], labels: dict[str, str]) -> dict[tuple[str, str], str]:
+    out = {}
+    for f in doc["findings"]:
+        key = (f["rule_id"], labels.get(f["resource"]["id"], f["resource"]["name"]))
+        assert key not in out, key
+        out[key] = f["status"]
+    return out
+
+
+EXPECTED = {
+    # COST004: a group nothing writes to keeps logs forever; COST005: ... or longer than 731 days.
+    ("COST004", "/app/audit"): "fail", ("COST004", "/app/archive"): "pass", ("COST004", "/app/short"): "pass",
+    ("COST004", "/app/sfn"): "fail",  # written by state machines, not functions: no retention
+    ("COST005", "/app/archive"): "fail", ("COST005", "/app/short"): "pass",
+    # COST009: logging ALL with execution data.
+    ("COST009", "sm-lambda"): "fail", ("COST009", "sm-mixed"): "pass",
+    # PERF009: state machines whose every task is a Lambda function.
+    ("PERF009", "sm-lambda"): "fail", ("PERF009", "sm-mixed"): "pass",
+    # REL018: a Lambda task without Retry or Catch.
+    ("REL018", "sm-lambda"): "pass", ("REL018", "sm-mixed"): "fail",
+    # REL005/REL006: usage plan throttle and quota.
+    ("REL005", "limited"): "pass", ("REL005", "open"): "fail",
+    ("REL006", "limited"): "pass", ("REL006", "open"): "fail",
+    # REL007: an API with API-key methods needs a usage plan.
+    ("REL007", "keyed"): "pass", ("REL007", "unplanned"): "fail",
+    # SEC018: token-authorized methods need scopes.
+    ("SEC018", "keyed GET /scoped"): "pass", ("SEC018", "keyed GET /unscoped"): "fail",
+    # SEC009: a secret-like variable name holding a literal (bad-fn's DB_PASSWORD).
+    ("SEC009", "bad-fn"): "fail",
+    # SEC012: the three functions share app-role.
+    ("SEC012", "bad-fn"): "fail", ("SEC012", "good-fn"): "fail", ("SEC012", "hoard-fn"): "fail",
+    # SEC013: app-role allows logs:PutLogEvents only (no broad action or resource wildcard on a service).
+    ("SEC013", "app-role"): "pass",
+    ("SEC013", "sfn-role"): "pass",  # trusts lambda.amazonaws.com (TRUST), no policy at all
+    # REL014: queue visibility timeout (30 s default) over the function timeout, at least 6: good-fn 30 s
+    # gives 1, bad-fn 3 s gives 10.
+    ("REL014", "jobs->good-fn"): "fail", ("REL014", "legacy->bad-fn"): "pass",
+    # PERF006: batch size above 1 (both mappings use 10).
+    ("PERF006", "jobs->good-fn"): "pass", ("PERF006", "legacy->bad-fn"): "pass",
+}
+
+
+def test_account_rules_judge_the_scenario(aws: None) -> None:
+    from walens.pipeline import scan_account
+
+    labels = seed_more()
+    doc = scan_account(regions=[REGION], select=RULES, fail_on="never", logs_insights=False)
+    got = results(doc, labels)
+    assert got == EXPECTED
