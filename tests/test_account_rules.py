@@ -63,7 +63,8 @@ def seed_more() -> dict[str, str]:
     apigw = boto3.client("apigateway", region_name=REGION)
     keyed = apigw.create_rest_api(name="keyed", endpointConfiguration={"types": ["REGIONAL"]})["id"]
     unplanned = apigw.create_rest_api(name="unplanned", endpointConfiguration={"types": ["REGIONAL"]})["id"]
-    for api in (keyed, unplanned):
+    for api, api_name in ((keyed, "keyed"), (unplanned, "unplanned")):
+        labels[f"arn:aws:apigateway:{REGION}::/restapis/{api}/stages/prod"] = f"{api_name}/prod"
         root = apigw.get_resources(restApiId=api)["items"][0]["id"]
         apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE",
                          apiKeyRequired=True)
@@ -82,6 +83,8 @@ def seed_more() -> dict[str, str]:
     apigw.create_usage_plan(name="limited", apiStages=[{"apiId": keyed, "stage": "prod"}],
                             throttle={"burstLimit": 10, "rateLimit": 5.0}, quota={"limit": 1000, "period": "DAY"})
     apigw.create_usage_plan(name="open")
+    apigw.create_rest_api(name="compressed", minimumCompressionSize=1024,
+                          endpointConfiguration={"types": ["REGIONAL"]})
     return labels
 
 
@@ -134,3 +137,39 @@ def test_account_rules_judge_the_scenario(aws: None) -> None:
     doc = scan_account(regions=[REGION], select=RULES, fail_on="never", logs_insights=False)
     got = results(doc, labels)
     assert got == EXPECTED
+
+
+MORE = ["OPS017", "OPS016", "PERF007", "PERF008", "OPS014", "REL013", "REL022", "SEC011", "COST007", "COST011",
+        "COST008", "OPS008", "OPS010"]
+REST_STAGES = ("orders/dev", "orders/prod", "shop/live", "keyed/prod", "unplanned/prod")
+MORE_EXPECTED = {
+    # OPS017: execution logging on state machines (only the two seeded here log).
+    ("OPS017", "sm-plain"): "fail", ("OPS017", "sm-traced"): "fail",
+    ("OPS017", "sm-lambda"): "pass", ("OPS017", "sm-mixed"): "pass",
+    # OPS010: no state machine has an alarm on failed executions.
+    **{("OPS010", sm): "fail" for sm in ("sm-plain", "sm-traced", "sm-lambda", "sm-mixed")},
+    # OPS016 (execution logging), PERF007 (cache), OPS014 (access logs): no REST stage has them.
+    **{(rule, stage): "fail" for rule in ("OPS016", "PERF007") for stage in REST_STAGES},
+    **{("OPS014", stage): "fail" for stage in (*REST_STAGES, "web/$default", "web/beta")},
+    # PERF008: only "compressed" sets a minimum compression size.
+    **{("PERF008", api): "fail" for api in ("hidden", "orders", "shop", "internal", "keyed", "unplanned")},
+    ("PERF008", "compressed"): "pass",
+    # REL013: both queues Lambda consumes lack a dead-letter queue.
+    ("REL013", "jobs"): "fail", ("REL013", "legacy"): "fail",
+    # REL022 (timeout >= 600 s), SEC011 (static AWS keys), COST007 (debug logs), COST011 (memory for a
+    # short Python function): none of the three functions (3-30 s, 128-1024 MB, no AWS key) trips them.
+    **{(rule, fn): "pass" for rule in ("REL022", "COST007", "COST011") for fn in ("good-fn", "bad-fn", "hoard-fn")},
+    ("SEC011", "bad-fn"): "pass",  # the only one with variables: DB_PASSWORD is no access key
+    # COST008: no stage logs full requests and responses.
+    **{("COST008", stage): "pass" for stage in (*REST_STAGES, "web/$default", "web/beta")},
+    # OPS008: no function has alarms on all its key metrics (bad-fn has Errors only).
+    **{("OPS008", fn): "fail" for fn in ("good-fn", "bad-fn", "hoard-fn")},
+}
+
+
+def test_more_account_rules_judge_the_scenario(aws: None) -> None:
+    from walens.pipeline import scan_account
+
+    labels = seed_more()
+    doc = scan_account(regions=[REGION], select=MORE, fail_on="never", logs_insights=False)
+    assert results(doc, labels) == MORE_EXPECTED
