@@ -138,3 +138,18 @@ def test_the_wa_tool_push_leaves_a_not_assessed_practice_alone(denied_functions:
 
     intents = watool.intents(_scan())
     assert intents[TRACING].action == "none"
+
+
+def test_coverage_is_counted_and_shown_at_the_top_of_the_console_report(tmp_path: Path) -> None:
+    path = _template(tmp_path)
+    doc = json.loads(walens("scan", "template", path, "--fail-on", "never", "--format", "json").stdout)
+    coverage = doc["summary"]["coverage"]
+    judged = sum(1 for f in doc["findings"] if f["status"] != "not_assessed")
+    assert coverage["assessed"] == judged and coverage["not_assessed"] == 1
+    assert coverage["by_pillar"]["operationalExcellence"]["not_assessed"] == 1
+    assert TRACING in coverage["practices_not_assessed"]
+    text = walens("scan", "template", path, "--fail-on", "never").stdout
+    lines = text.splitlines()
+    line = next(i for i, x in enumerate(lines) if x.startswith("Coverage: "))
+    assert lines[line] == f"Coverage: {judged} results judged, 1 not assessed (Operational Excellence 1); --strict fails on these"
+    assert line < next(i for i, x in enumerate(lines) if x == "Failing findings")
