@@ -27,6 +27,7 @@ EIC = "AWS::Lambda::EventInvokeConfig"
 URL = "AWS::Lambda::Url"
 ALIAS = "AWS::Lambda::Alias"
 PERMISSION = "AWS::Lambda::Permission"
+CODE_SIGNING = "AWS::Lambda::CodeSigningConfig"
 
 OPERATIONS: dict[str, tuple[str, ...]] = {
     "ListFunctions": (FUNCTION, EIC, URL, ALIAS, PERMISSION),
@@ -38,7 +39,7 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "GetFunctionUrlConfig": (URL,),
     "ListAliases": (ALIAS,),
     "GetPolicy": (PERMISSION,),
-    "ListCodeSigningConfigs": (),
+    "ListCodeSigningConfigs": (CODE_SIGNING,),
     "ListFunctionsByCodeSigningConfig": (),
     "GetFunctionCodeSigningConfig": (),
     "GetFunctionRecursionConfig": (),
@@ -70,6 +71,7 @@ PROVIDES: dict[str, frozenset[str]] = {
     ALIAS: frozenset({"FunctionName", "Name", "FunctionVersion", "Description", "RoutingConfig"}),
     PERMISSION: frozenset({"FunctionName", "Action", "Principal", "SourceArn", "SourceAccount", "FunctionUrlAuthType",
                            "PrincipalOrgID", "EventSourceToken"}),
+    CODE_SIGNING: frozenset({"Description", "AllowedPublishers", "CodeSigningPolicies"}),
 }
 
 
@@ -167,9 +169,14 @@ def collect(ctx: Ctx) -> None:
             id=cfg["FunctionArn"], type=FUNCTION, properties=function_properties(cfg), name=cfg["FunctionName"],
             arn=cfg["FunctionArn"], metadata=pick(cfg, ("State", "LastUpdateStatus", "LastModified", "CodeSize")),
         )))
+    signing = ctx.wants(FUNCTION, "CodeSigningConfigArn") and bool(functions)
+    if signing or ctx.wants(CODE_SIGNING):
+        # One listing serves both: the configs themselves (SEC017) and which function uses which (SEC016).
+        region.code_signing = _code_signing(ctx, configs=ctx.wants(CODE_SIGNING), functions=signing)
     if not functions:
         return
-    region.code_signing = _code_signing(ctx) if ctx.wants(FUNCTION, "CodeSigningConfigArn") else {}
+    if not signing:
+        region.code_signing = {}
     region.unfound_reserved = _reserved_total(ctx) if ctx.wants(FUNCTION, "ReservedConcurrentExecutions") else 0
     # Spawned tasks start after this one returns: the first function's details (run here) have by then
     # found any operation the endpoint lacks, whatever the number of workers.
@@ -182,22 +189,48 @@ def _unqualified(function_arn: str) -> str:
     return ":".join(function_arn.split(":")[:7])
 
 
-def _code_signing(ctx: Ctx) -> dict[str, str] | None:
+def _code_signing(ctx: Ctx, *, configs: bool = False, functions: bool = True) -> dict[str, str] | None:
     """Function ARN -> its code signing config ARN for the whole region; None when the listing failed.
 
     A function in no config's ``ListFunctionsByCodeSigningConfig`` has none. On any failure the function
-    tasks ask ``GetFunctionCodeSigningConfig`` instead, which records its own gap if it fails too.
+    tasks ask ``GetFunctionCodeSigningConfig`` instead, which records its own gap if it fails too. With
+    ``configs`` the configs themselves become ``AWS::Lambda::CodeSigningConfig`` resources, and a failed
+    listing is a gap (nothing else would show them).
     """
     found: dict[str, str] = {}
     try:
-        for config in ctx.pages("ListCodeSigningConfigs", "CodeSigningConfigs", record=False):
+        listed = ctx.pages("ListCodeSigningConfigs", "CodeSigningConfigs", record=False)
+    except CallFailed as exc:
+        if configs:
+            ctx.scope.collected.add_gap(exc.gap)
+        return None
+    try:
+        for config in listed:
             arn = config["CodeSigningConfigArn"]
-            for function_arn in ctx.pages("ListFunctionsByCodeSigningConfig", "FunctionArns", record=False,
-                                          CodeSigningConfigArn=arn):
-                found[_unqualified(str(function_arn))] = arn
+            if configs:
+                _code_signing_config(ctx, config)
+            if functions:
+                for function_arn in ctx.pages("ListFunctionsByCodeSigningConfig", "FunctionArns", record=False,
+                                              CodeSigningConfigArn=arn):
+                    found[_unqualified(str(function_arn))] = arn
     except (CallFailed, KeyError):
         return None
     return found
+
+
+def _code_signing_config(ctx: Ctx, config: dict[str, Any]) -> None:
+    arn = str(config["CodeSigningConfigArn"])
+    props: dict[str, Any] = {}
+    if config.get("Description"):
+        props["Description"] = config["Description"]
+    publishers = (config.get("AllowedPublishers") or {}).get("SigningProfileVersionArns")
+    if publishers:
+        props["AllowedPublishers"] = {"SigningProfileVersionArns": list(publishers)}
+    policy = (config.get("CodeSigningPolicies") or {}).get("UntrustedArtifactOnDeployment")
+    if policy:
+        props["CodeSigningPolicies"] = {"UntrustedArtifactOnDeployment": policy}
+    ctx.add(Resource(id=arn, type=CODE_SIGNING, properties=props, name=config.get("CodeSigningConfigId") or arn,
+                     arn=arn))
 
 
 def _reserved_total(ctx: Ctx) -> int | None:
