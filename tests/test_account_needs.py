@@ -16,7 +16,6 @@ from walens.rules import load_rules
 UNREADABLE = {
     # rule -> what its reason must name
     "SEC015": "AWS::Lambda::LayerVersionPermission",
-    "SEC021": "AWS::EC2::SecurityGroup SecurityGroupEgress",
     "SEC022": "AWS::RDS::DBInstance",
     "SEC024": "AWS::ECR::Repository",
     "REL016": "AWS::Scheduler::Schedule",

@@ -231,7 +231,7 @@ PLAN_FACTS: Mapping[str, tuple[str, ...]] = {
     "log_group_writers": (_FN,),
     "log_retention": ("AWS::Logs::LogGroup",),
     "memory_recommendation": (),
-    "open_egress_security_groups": (),
+    "open_egress_security_groups": ("AWS::EC2::SecurityGroup",),
     "permission_exposure": (_FN,),
     "public_statements": (),
     "request_validation": _API,

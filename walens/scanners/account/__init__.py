@@ -35,6 +35,7 @@ SERVICE_MODULES: dict[str, str] = {
     "wafv2": "wafv2",
     "codedeploy": "codedeploy",
     "organizations": "organizations",
+    "ec2": "ec2",
 }
 SERVICE_ALIASES = {"states": "stepfunctions", "sfn": "stepfunctions", "http-api": "apigatewayv2",
                    "apigw": "apigateway", "cw": "cloudwatch", "cloudwatch-logs": "logs",
@@ -217,7 +218,7 @@ def _regions(scope: Any, home: str, regions: list[str], all_regions: bool) -> li
     from walens.scanners.account import ec2
     from walens.scanners.account.core import CallFailed, Ctx
 
-    ctx = Ctx(scope, home, ec2)
+    ctx = Ctx(scope, home, ec2.REGIONS)
     try:
         # Only the regions the account has enabled (an opt-in region left disabled is not listed).
         found = [r["RegionName"] for r in ctx.pages("DescribeRegions", "Regions")]

@@ -18,6 +18,7 @@ from typing import Any
 
 from walens.model import Resource
 from walens.scanners.account.core import NOT_FOUND_CODES, CallFailed, Ctx, Gap
+from walens.scanners.account.ec2 import group_arn
 from walens.scanners.account.shape import parse_json, pick
 
 SERVICE = "lambda"
@@ -86,6 +87,12 @@ def function_properties(cfg: dict[str, Any]) -> dict[str, Any]:
     vpc = cfg.get("VpcConfig") or {}
     if vpc.get("SubnetIds"):  # the API returns empty lists for a function outside any VPC
         props["VpcConfig"] = pick(vpc, ("SubnetIds", "SecurityGroupIds", "Ipv6AllowedForDualStack"))
+        parts = str(cfg.get("FunctionArn") or "").split(":")
+        if len(parts) > 4 and isinstance(props["VpcConfig"].get("SecurityGroupIds"), list):
+            # As a template's !Ref names them: the security group resources (ec2) relate unchanged.
+            props["VpcConfig"]["SecurityGroupIds"] = [
+                "{{ref:" + group_arn(parts[1], parts[3], parts[4], str(g)) + "}}"
+                for g in props["VpcConfig"]["SecurityGroupIds"]]
     target = (cfg.get("DeadLetterConfig") or {}).get("TargetArn")
     if target:
         props["DeadLetterConfig"] = {"TargetArn": target}
