@@ -173,3 +173,46 @@ def test_more_account_rules_judge_the_scenario(aws: None) -> None:
     labels = seed_more()
     doc = scan_account(regions=[REGION], select=MORE, fail_on="never", logs_insights=False)
     assert results(doc, labels) == MORE_EXPECTED
+
+
+def seed_alarms_and_permissions() -> dict[str, str]:
+    """The shared scenario plus a 5XXError alarm on "orders", a backlog alarm on "jobs" that notifies a topic,
+    and a permission anyone may use on hoard-fn."""
+    labels = seed()
+    topic = boto3.client("sns", region_name=REGION).create_topic(Name="oncall")["TopicArn"]
+    cw = boto3.client("cloudwatch", region_name=REGION)
+    cw.put_metric_alarm(AlarmName="orders-5xx", Namespace="AWS/ApiGateway", MetricName="5XXError",
+                        Dimensions=[{"Name": "ApiName", "Value": "orders"}], Statistic="Sum", Period=60,
+                        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold",
+                        AlarmActions=[topic])
+    cw.put_metric_alarm(AlarmName="jobs-age", Namespace="AWS/SQS", MetricName="ApproximateAgeOfOldestMessage",
+                        Dimensions=[{"Name": "QueueName", "Value": "jobs"}], Statistic="Maximum", Period=60,
+                        EvaluationPeriods=1, Threshold=300, ComparisonOperator="GreaterThanThreshold",
+                        AlarmActions=[topic])
+    boto3.client("lambda", region_name=REGION).add_permission(
+        FunctionName="hoard-fn", StatementId="anyone", Action="lambda:InvokeFunction", Principal="*")
+    return labels
+
+
+def test_alarm_and_permission_rules_judge_the_scenario(aws: None) -> None:
+    from walens.pipeline import scan_account
+
+    labels = seed_alarms_and_permissions()
+    doc = scan_account(regions=[REGION], select=["OPS009", "OPS011", "OPS012", "SEC014"], fail_on="never",
+                       logs_insights=False)
+    got = {(f["rule_id"], f["resource"]["id"].rsplit(":function:", 1)[-1] if f["rule_id"] == "SEC014"
+            else f["resource"]["name"]): f["status"] for f in doc["findings"]}
+    assert got == {
+        # OPS009: only "orders" has an alarm on server errors (REST APIs by ApiName; "web" is an HTTP API).
+        ("OPS009", "orders"): "pass",
+        **{("OPS009", name): "fail" for name in ("hidden", "shop", "internal", "web")},
+        # OPS011: "jobs" has a backlog alarm, "legacy" none.
+        ("OPS011", "jobs"): "pass", ("OPS011", "legacy"): "fail",
+        # OPS012: an alarm no deployment uses must notify someone: the two new ones notify "oncall",
+        # bad-fn-errors has no action.
+        ("OPS012", "orders-5xx"): "pass", ("OPS012", "jobs-age"): "pass", ("OPS012", "bad-fn-errors"): "fail",
+        # SEC014: S3 permissions scoped by SourceArn pass; Principal "*" without a condition fails.
+        ("SEC014", "good-fn/permission/s3"): "pass", ("SEC014", "bad-fn/permission/s3"): "pass",
+        ("SEC014", "hoard-fn/permission/anyone"): "fail",
+    }
+
