@@ -216,3 +216,27 @@ def test_alarm_and_permission_rules_judge_the_scenario(aws: None) -> None:
         ("SEC014", "hoard-fn/permission/anyone"): "fail",
     }
 
+
+
+def test_layers_from_another_account_fail_and_the_accounts_own_pass(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SEC020 on an account: moto cannot attach another account's layer, so the listing is answered as Lambda
+    answers it; a layer the function's own account published is not external."""
+    from test_account_services import answer_calls
+
+    from walens.pipeline import scan_account
+
+    own = f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:own:1"
+    external = f"arn:aws:lambda:{REGION}:111111111111:layer:ext:3"
+    role = f"arn:aws:iam::{ACCOUNT}:role/app-role"
+
+    def function(name: str, layer: str) -> dict[str, Any]:
+        return {"FunctionName": name, "FunctionArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
+                "Runtime": "python3.13", "Role": role, "Handler": "index.handler", "Layers": [{"Arn": layer}]}
+
+    answer_calls(monkeypatch, {("lambda", "ListFunctions"): lambda p: {
+        "Functions": [function("own-layer-fn", own), function("ext-layer-fn", external)]}})
+    doc = scan_account(regions=[REGION], services=["lambda"], select=["SEC020"], fail_on="never")
+    got = {f["resource"]["name"]: f["status"] for f in doc["findings"]}
+    assert got == {"own-layer-fn": "pass", "ext-layer-fn": "fail"}
+    failing = next(f for f in doc["findings"] if f["status"] == "fail")
+    assert "111111111111" in failing["message"]
