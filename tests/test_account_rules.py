@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("moto")
 import boto3  # noqa: E402
 
-from test_account_scan import ACCOUNT, REGION, TRUST, aws, seed  # noqa: E402,F401
+from test_account_scan import ACCOUNT, REGION, TRUST, _zip, aws, seed  # noqa: E402,F401
 
 RULES = ["COST004", "COST005", "COST009", "PERF009", "REL018", "REL005", "REL006", "REL007", "SEC018",
          "SEC009", "SEC012", "SEC013", "REL014", "PERF006"]
@@ -240,3 +240,41 @@ def test_layers_from_another_account_fail_and_the_accounts_own_pass(aws: None, m
     assert got == {"own-layer-fn": "pass", "ext-layer-fn": "fail"}
     failing = next(f for f in doc["findings"] if f["status"] == "fail")
     assert "111111111111" in failing["message"]
+
+
+def test_stream_retries_and_access_log_format(aws: None) -> None:
+    """REL012: a Kinesis mapping must bound its retries; OPS015: access logs in JSON."""
+    from walens.pipeline import scan_account
+
+    role = boto3.client("iam", region_name=REGION).create_role(
+        RoleName="stream-role", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    lam = boto3.client("lambda", region_name=REGION)
+    lam.create_function(FunctionName="stream-fn", Runtime="python3.13", Role=role, Handler="index.handler",
+                        Code={"ZipFile": _zip()})
+    kinesis = boto3.client("kinesis", region_name=REGION)
+    kinesis.create_stream(StreamName="clicks", ShardCount=1)
+    stream = kinesis.describe_stream(StreamName="clicks")["StreamDescription"]["StreamARN"]
+    unbounded = lam.create_event_source_mapping(EventSourceArn=stream, FunctionName="stream-fn",
+                                                StartingPosition="LATEST", BatchSize=10)["UUID"]
+    bounded = lam.create_event_source_mapping(EventSourceArn=stream, FunctionName="stream-fn",
+                                              StartingPosition="LATEST", BatchSize=10, MaximumRetryAttempts=3)["UUID"]
+    apigw = boto3.client("apigateway", region_name=REGION)
+    group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:access"
+    formats = {"json-logs": '{"requestId":"$context.requestId","status":"$context.status"}',
+               "clf-logs": '$context.identity.sourceIp - - [$context.requestTime] "$context.httpMethod '
+                           '$context.resourcePath $context.protocol" $context.status $context.requestId'}
+    for name, fmt in formats.items():
+        api = apigw.create_rest_api(name=name, endpointConfiguration={"types": ["REGIONAL"]})["id"]
+        root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+        apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+        apigw.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
+        apigw.create_deployment(restApiId=api, stageName="prod")
+        apigw.update_stage(restApiId=api, stageName="prod", patchOperations=[
+            {"op": "replace", "path": "/accessLogSettings/destinationArn", "value": group},
+            {"op": "replace", "path": "/accessLogSettings/format", "value": fmt}])
+    doc = scan_account(regions=[REGION], select=["REL012", "OPS015"], fail_on="never", logs_insights=False)
+    got = {(f["rule_id"], f["resource"]["name"] if f["rule_id"] == "REL012" else f["resource"]["id"].split("/")[2]):
+           f["status"] for f in doc["findings"]}
+    apis = {a["name"]: a["id"] for a in apigw.get_rest_apis()["items"]}
+    assert got == {("REL012", unbounded): "fail", ("REL012", bounded): "pass",
+                   ("OPS015", apis["json-logs"]): "pass", ("OPS015", apis["clf-logs"]): "fail"}
