@@ -278,3 +278,27 @@ def test_stream_retries_and_access_log_format(aws: None) -> None:
     apis = {a["name"]: a["id"] for a in apigw.get_rest_apis()["items"]}
     assert got == {("REL012", unbounded): "fail", ("REL012", bounded): "pass",
                    ("OPS015", apis["json-logs"]): "pass", ("OPS015", apis["clf-logs"]): "fail"}
+
+
+def test_a_lambda_proxy_behind_a_catch_all_path_is_flagged(aws: None) -> None:
+    """SEC019: ANY /{proxy+} through a Lambda proxy integration, against a method on its own path."""
+    from walens.pipeline import scan_account
+
+    role = boto3.client("iam", region_name=REGION).create_role(
+        RoleName="proxy-role", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    fn = boto3.client("lambda", region_name=REGION).create_function(
+        FunctionName="proxy-fn", Runtime="python3.13", Role=role, Handler="index.handler",
+        Code={"ZipFile": _zip()})["FunctionArn"]
+    uri = f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{fn}/invocations"
+    apigw = boto3.client("apigateway", region_name=REGION)
+    api = apigw.create_rest_api(name="monolith", endpointConfiguration={"types": ["REGIONAL"]})["id"]
+    root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+    for part, verb in (("{proxy+}", "ANY"), ("orders", "GET")):
+        res = apigw.create_resource(restApiId=api, parentId=root, pathPart=part)["id"]
+        apigw.put_method(restApiId=api, resourceId=res, httpMethod=verb, authorizationType="NONE")
+        apigw.put_integration(restApiId=api, resourceId=res, httpMethod=verb, type="AWS_PROXY",
+                              integrationHttpMethod="POST", uri=uri)
+    apigw.create_deployment(restApiId=api, stageName="prod")
+    doc = scan_account(regions=[REGION], select=["SEC019"], fail_on="never", logs_insights=False)
+    got = {f["resource"]["name"]: f["status"] for f in doc["findings"]}
+    assert got == {"monolith ANY /{proxy+}": "fail", "monolith GET /orders": "pass"}

@@ -45,7 +45,7 @@ PROVIDES: dict[str, frozenset[str]] = {
     STAGE: frozenset({"RestApiId", "StageName", "DeploymentId", "Description", "TracingEnabled", "CacheClusterEnabled",
                       "CacheClusterSize", "Variables", "ClientCertificateId", "MethodSettings", "AccessLogSetting",
                       "CanarySetting"}),
-    METHOD: frozenset({"RestApiId", "ResourceId", "HttpMethod", "AuthorizationType", "ApiKeyRequired", "RequestModels",
+    METHOD: frozenset({"RestApiId", "ResourceId", "ResourcePath", "HttpMethod", "AuthorizationType", "ApiKeyRequired", "RequestModels",
                        "RequestParameters", "OperationName", "AuthorizationScopes", "AuthorizerId",
                        "RequestValidatorId", "Integration"}),
     VALIDATOR: frozenset({"RestApiId", "Name", "ValidateRequestBody", "ValidateRequestParameters"}),
@@ -202,7 +202,9 @@ def _method(ctx: Ctx, api: Resource, res: dict[str, Any], verb: str, method: dic
             validators: dict[str, str], authorizers: dict[str, str], validators_failed: CallFailed | None) -> None:
     path = res.get("path") or "/"
     rid = f"{api.id}/resources/{res['id']}/methods/{verb}"
-    props: dict[str, Any] = {"RestApiId": ref(api.id), "ResourceId": res["id"], "HttpMethod": verb, **pick(method, {
+    # ResourcePath as the SAM expansion writes it: facts read a method's path from it (SEC019's catch-all).
+    props: dict[str, Any] = {"RestApiId": ref(api.id), "ResourceId": res["id"], "ResourcePath": path,
+                             "HttpMethod": verb, **pick(method, {
         "authorizationType": "AuthorizationType", "apiKeyRequired": "ApiKeyRequired",
         "requestModels": "RequestModels", "requestParameters": "RequestParameters",
         "operationName": "OperationName", "authorizationScopes": "AuthorizationScopes"})}
