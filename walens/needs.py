@@ -169,9 +169,7 @@ def missing(rule: Any, provides: Mapping[str, frozenset[str]]) -> list[Need]:
             # say: only a single-type rule's own properties are checked.
             if single and need.property not in provides[need.type]:
                 out.append(need)
-        elif need.type not in provides:
-            out.append(need)
-        elif need.property is not None and need.property not in provides[need.type]:
+        elif need.type not in provides or (need.property is not None and need.property not in provides[need.type]):
             out.append(need)
     return out
 
