@@ -302,8 +302,9 @@ def _unknown_marks(collected: Any, resources: list[Resource],
         for r in resources:
             if r.account != gap.account or (not global_ and r.region != gap.region):
                 continue
-            for rtype, section, key in targets:
-                if r.type == rtype:
+            for rtype, section, key, *only in targets:
+                # An optional fourth item names a property the resource must have for the gap to touch it.
+                if r.type == rtype and (not only or only[0] in r.properties):
                     marks.setdefault(r.id, []).append((section, key, value))
     known = {r.id for r in resources}
     for rid, items in collected.unknowns.items():

@@ -21,9 +21,10 @@ OPERATIONS: dict[str, tuple[str, ...]] = {"DescribeSecurityGroups": (SECURITY_GR
 PROVIDES: dict[str, frozenset[str]] = {
     SECURITY_GROUP: frozenset({"GroupName", "GroupDescription", "VpcId", "SecurityGroupEgress", "SecurityGroupIngress"}),
 }
-# When the listing fails, which security groups a function's egress allows is unknown in that region.
-REGION_UNKNOWNS: dict[str, list[tuple[str, str, str]]] = {
-    "DescribeSecurityGroups": [("AWS::Lambda::Function", "facts", "open_egress_security_groups")],
+# When the listing fails, which security groups a VPC function's egress allows is unknown in that region
+# (the fourth item: only functions with a VpcConfig; the others have no security group).
+REGION_UNKNOWNS: dict[str, list[tuple[str, ...]]] = {
+    "DescribeSecurityGroups": [("AWS::Lambda::Function", "facts", "open_egress_security_groups", "VpcConfig")],
 }
 
 
