@@ -10,7 +10,9 @@ mapping) and one REST API per 50 functions, then runs ``python -m walens scan ac
 process for each worker count, ``--repeat`` times, and prints one table: median wall time, API calls per
 function (the review's ``scan.api_calls``) and peak memory (the child's max RSS, from ``wait4``). A last
 in-process run with a ``before-call`` hook breaks the calls down per operation, to show which ones
-dominate. Nothing touches real AWS: fake credentials, ``AWS_ENDPOINT_URL`` at the local server.
+dominate, and one per ``--select`` selection (default: the security pillar) shows what the call planner
+spares a review of fewer rules. Nothing touches real AWS: fake credentials, ``AWS_ENDPOINT_URL`` at the
+local server.
 
 ``--throttle`` instead makes the server throttle as AWS does once seeding is done: above the rates in
 ``AWS_RATES`` (Lambda's control plane 15 requests/s, GetPolicy 15/s and GetFunction 100/s apart, API
@@ -268,8 +270,9 @@ def run_once(env: dict[str, str], workers: int, out: str) -> tuple[float, int, d
     return wall, peak, doc
 
 
-def per_operation(endpoint: str, tmp: str, workers: int) -> Counter[str]:
-    """Calls per operation of one in-process scan (a before-call hook on every client)."""
+def per_operation(endpoint: str, tmp: str, workers: int, select: list[str] | None = None) -> Counter[str]:
+    """Calls per operation of one in-process scan (a before-call hook on every client) of the ``select``
+    rules (all of them by default): the call planner makes only the calls the selected rules need."""
     os.environ.update(fake_env(endpoint, tmp))
     from walens.pipeline import scan_account
 
@@ -279,7 +282,7 @@ def per_operation(endpoint: str, tmp: str, workers: int) -> Counter[str]:
         service = client.meta.service_model.service_name
         client.meta.events.register("before-call.*.*", lambda model, **_: calls.update([f"{service}:{model.name}"]))
 
-    scan_account(regions=[REGION], max_workers=workers, fail_on="never", hooks=[hook])
+    scan_account(regions=[REGION], max_workers=workers, fail_on="never", hooks=[hook], select=select or ())
     return calls
 
 
@@ -329,6 +332,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--latency-ms", type=float, default=20.0,
                         help="answer every request this late, like an AWS endpoint's round trip (0: raw moto)")
+    parser.add_argument("--select", nargs="*", default=["security"],
+                        help="also count the calls of a review of only these rules (one selection each; "
+                             "comma-separated rule IDs or pillars); default: security")
     parser.add_argument("--json", help="write every run and the summary to this file")
     parser.add_argument("--throttle", action="store_true",
                         help="throttle above AWS's rates; compare default pacing with none (--workers: last value)")
@@ -371,6 +377,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append((workers, statistics.median(walls), min(walls), max(walls),
                              statistics.median(calls) / args.functions, max(rss) / 1024))
             breakdown = per_operation(endpoint, tmp, args.workers[-1])
+            selected = {name: per_operation(endpoint, tmp, args.workers[-1], name.split(","))
+                        for name in args.select}
     finally:
         server.terminate()
         server.join(10)
@@ -392,8 +400,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {op} | {count} | {count / args.functions:.2f} |")
     rest = sum(c for c in breakdown.values() if c < args.functions / 20)
     print(f"| everything else | {rest} | {rest / args.functions:.2f} |")
+    for name, counts in selected.items():
+        total = sum(counts.values())
+        print(f"\nCalls per operation with --select {name} ({total} calls, {total / args.functions:.2f} per "
+              f"function; the call planner asks only what the selected rules read):\n")
+        print("| operation | calls | per function |")
+        print("|---|---:|---:|")
+        for op, count in counts.most_common():
+            if count >= args.functions / 20:
+                print(f"| {op} | {count} | {count / args.functions:.2f} |")
+        rest = sum(c for c in counts.values() if c < args.functions / 20)
+        print(f"| everything else | {rest} | {rest / args.functions:.2f} |")
     if args.json:
-        Path(args.json).write_text(json.dumps({"runs": runs, "operations": dict(breakdown)}, indent=1),
+        Path(args.json).write_text(json.dumps({"runs": runs, "operations": dict(breakdown),
+                                               "selections": {k: dict(v) for k, v in selected.items()}}, indent=1),
                                    encoding="utf-8")
     return 0
 

@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("moto.server")
 from moto.server import ThreadedMotoServer  # noqa: E402
 
-from test_account_scan import EXPECTED, MOTO_GAPS, OTHER, REGION, RULES, fake_aws_env, gap_kinds, outcomes, seed  # noqa: E402
+from test_account_scan import EXPECTED, OTHER, REGION, RULES, fake_aws_env, gap_kinds, outcomes, seed  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 # The runtime rules depend on today's date, which a subprocess cannot pin: the rest must match exactly.
@@ -65,7 +65,7 @@ def test_scan_account_over_aws_endpoint_url(account: dict[str, Any], tmp_path: P
     doc = json.loads(out.read_text())
     got = {k: v for k, v in outcomes(doc, account["labels"]).items() if k[0] not in DATED}
     assert got == {k: v for k, v in EXPECTED.items() if k[0] not in DATED}
-    assert gap_kinds(doc) == MOTO_GAPS
+    assert gap_kinds(doc) == set()  # no selected rule reads the recursion config moto lacks: not asked
     assert doc["scan"]["accounts"] == ["123456789012"] and doc["scan"]["regions"] == [REGION, OTHER]
     # Every format renders the saved account review, in both languages.
     for fmt in ("console", "markdown", "html", "sarif"):

@@ -67,3 +67,39 @@ def test_a_denied_listing_falls_back_to_one_call_per_function(aws: None, monkeyp
     doc = scan()
     assert sec016(doc) == {"signed-fn": "pass", "plain-fn": "fail", "other-fn": "fail"}
     assert answered.count("lambda:GetFunctionCodeSigningConfig") == 3
+
+
+def _configs(params: dict[str, Any]) -> dict[str, Any]:
+    return {"CodeSigningConfigs": [
+        {"CodeSigningConfigArn": CSC, "CodeSigningConfigId": "csc-0123456789abcdef0",
+         "AllowedPublishers": {"SigningProfileVersionArns": ["arn:aws:signer:us-east-1:123456789012:/signing-profiles/p/v1"]},
+         "CodeSigningPolicies": {"UntrustedArtifactOnDeployment": "Enforce"}},
+        {"CodeSigningConfigArn": CSC.replace("0123", "9999"), "CodeSigningConfigId": "csc-9999456789abcdef0",
+         "AllowedPublishers": {"SigningProfileVersionArns": ["arn:aws:signer:us-east-1:123456789012:/signing-profiles/p/v1"]},
+         "CodeSigningPolicies": {"UntrustedArtifactOnDeployment": "Warn"}}]}
+
+
+def test_code_signing_configs_come_from_the_same_listing(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SEC017 judges the configs ListCodeSigningConfigs returns: no call of its own."""
+    from walens.pipeline import scan_account
+
+    seed()
+    answered = answer_calls(monkeypatch, {("lambda", "ListCodeSigningConfigs"): _configs})
+    doc = scan_account(regions=[REGION], services=["lambda"], select=["SEC017"], fail_on="never")
+    got = {f["resource"]["name"]: f["status"] for f in doc["findings"] if f["rule_id"] == "SEC017"}
+    assert got == {"csc-0123456789abcdef0": "pass", "csc-9999456789abcdef0": "fail"}
+    assert answered == ["lambda:ListCodeSigningConfigs"]  # no per-function call: SEC017 reads no function
+
+
+def test_a_denied_code_signing_listing_leaves_sec017_not_assessed(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    from walens.pipeline import scan_account
+
+    def denied(params: dict[str, Any]) -> dict[str, Any]:
+        raise Refuse("AccessDeniedException")
+
+    seed()
+    answer_calls(monkeypatch, {("lambda", "ListCodeSigningConfigs"): denied})
+    doc = scan_account(regions=[REGION], services=["lambda"], select=["SEC017"], fail_on="never")
+    assert [(f["rule_id"], f["status"], f["resource"]["name"]) for f in doc["findings"]] == [
+        ("SEC017", "not_assessed", "*")]
+    assert [g["operation"] for g in doc["gaps"]] == ["ListCodeSigningConfigs"]

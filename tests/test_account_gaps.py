@@ -104,8 +104,14 @@ def test_denied_iam_sweep_is_a_gap_naming_the_guardrail_rule(aws: None, monkeypa
     seed()
     _deny(monkeypatch, "iam:GetAccountAuthorizationDetails", code="AccessDenied")
     doc = scan(regions=[REGION])
-    assert not [f for f in doc["findings"] if f["rule_id"] == "SEC001"]
+    # No policy was seen: the guardrail rule is not assessed for the account (never "not applicable").
+    sec001 = [f for f in doc["findings"] if f["rule_id"] == "SEC001"]
+    assert [(f["status"], f["resource"]["name"], f["resource"]["region"]) for f in sec001] == [
+        ("not_assessed", "*", "global")]
+    assert sec001[0]["reason"] == _gap(doc, "iam", "GetAccountAuthorizationDetails")["reason"]
     assert "SEC001" in _gap(doc, "iam", "GetAccountAuthorizationDetails")["rules"]
+    lens = {e["choice"]: e["status"] for e in doc["lens"]}
+    assert lens[sec001[0]["lens"]["choice"]] != "not_applicable"
 
 
 def test_denied_api_resources_leave_exposure_not_assessed(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -126,7 +132,9 @@ def test_a_denied_listing_still_lets_other_services_and_regions_through(aws: Non
     _refuse(monkeypatch, lambda s, o, r: "AccessDeniedException" if s == "lambda" and r == REGION else None)
     doc = scan()
     got = outcomes(doc, labels)
-    assert not [k for k in got if k[1] == REGION and k[0] in ("COST001", "OPS001", "REL003", "REL004")]
+    # No function was listed there: each function rule has one not-assessed result for the region, no other.
+    assert {k: v for k, v in got.items() if k[1] == REGION and k[0] in ("COST001", "OPS001", "REL003", "REL004")} == {
+        (rule, REGION, "*"): "not_assessed" for rule in ("COST001", "OPS001", "REL003", "REL004")}
     assert got[("COST001", OTHER, "good-fn")] == "fail"
     assert got[("OPS003", REGION, "sm-plain")] == "fail"
     gap = _gap(doc, "lambda", "ListFunctions")
@@ -141,7 +149,8 @@ def test_a_disabled_region_is_a_gap_not_a_crash(aws: None, monkeypatch: pytest.M
     kinds = {g["kind"] for g in doc["gaps"] if g["region"] == OTHER}
     assert kinds == {"region_disabled"}
     assert {g["service"] for g in doc["gaps"] if g["region"] == OTHER} >= {"lambda", "logs", "apigateway", "sqs"}
-    assert not [k for k in outcomes(doc, labels) if k[1] == OTHER]
+    assert {v for k, v in outcomes(doc, labels).items() if k[1] == OTHER} == {"not_assessed"}
+    assert {k[2] for k in outcomes(doc, labels) if k[1] == OTHER} == {"*"}
     assert outcomes(doc, labels)[("COST001", REGION, "bad-fn")] == "fail"
 
 
@@ -191,7 +200,7 @@ def test_throttling_is_retried_and_the_review_is_unchanged(aws: None, monkeypatc
     monkeypatch.setattr(botocore.session.Session, "create_client", create_client)
     doc = scan()
     assert {k.split(":", 1)[0] for k in throttled} == {"lambda", "apigateway", "sqs"}, throttled
-    assert gap_kinds(doc) == MOTO_GAPS
+    assert gap_kinds(doc) == set()  # throttling retried away; recursion config not asked (no rule reads it)
     assert outcomes(doc, labels) == baseline == EXPECTED
 
 

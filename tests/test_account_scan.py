@@ -261,8 +261,9 @@ def test_scan_matches_the_expected_outcome_of_every_rule_on_every_resource(aws: 
     labels = seed()
     doc = scan()
     assert outcomes(doc, labels) == EXPECTED
-    assert gap_kinds(doc) == MOTO_GAPS
-    assert {g["region"] for g in doc["gaps"]} == {REGION, OTHER}
+    # None of RULES reads a function's recursion config: the call planner never asks it, so moto's
+    # missing GetFunctionRecursionConfig (MOTO_GAPS) leaves no gap here.
+    assert gap_kinds(doc) == set()
     assert doc["scan"]["source"] == "account"
     assert doc["scan"]["accounts"] == [ACCOUNT]
     assert doc["scan"]["regions"] == [REGION, OTHER]
@@ -305,7 +306,11 @@ def test_secrets_never_reach_the_review(aws: None) -> None:
 def test_services_option_limits_the_scan(aws: None) -> None:
     seed()
     doc = scan(services=["apigatewayv2"])
-    assert {f["rule_id"] for f in doc["findings"]} == {"REL002"}
+    assert {f["rule_id"] for f in doc["findings"] if f["resource"]["name"] != "*"} == {"REL002"}
+    # The other rules are not assessed, saying which service was left out (walens.needs), never silent.
+    others = [f for f in doc["findings"] if f["resource"]["name"] == "*"]
+    assert others and {f["status"] for f in others} == {"not_assessed"}
+    assert all(f["reason"].startswith("not scanned: --services leaves out ") for f in others)
     assert set(doc["scan"]["api_calls"]) == {"apigatewayv2", "sts"}
 
 

@@ -324,7 +324,9 @@ def test_scps_a_member_account_may_not_read_are_a_gap(aws: None, monkeypatch: py
 
     answer_calls(monkeypatch, {("organizations", "ListPolicies"): denied})
     doc = scan(services=["lambda", "organizations"], select=["SEC001"])
-    assert doc["findings"] == []
+    # No SCP was seen: the guardrail rule is not assessed for the account, not passed and not "not applicable".
+    assert [(f["rule_id"], f["status"], f["resource"]["name"], f["resource"]["region"]) for f in doc["findings"]] == [
+        ("SEC001", "not_assessed", "*", "global")]
     [gap] = [g for g in doc["gaps"] if g["service"] == "organizations"]
     assert (gap["service"], gap["action"], gap["kind"], gap["region"]) == (
         "organizations", "organizations:ListPolicies", "denied", REGION)
@@ -349,7 +351,7 @@ def test_denied_details_leave_the_rules_that_need_them_not_assessed(aws: None, m
             assert result[(rule, name)] == "not_assessed", (rule, name)
     assert result[("OPS019", "linear")] == "not_assessed"
     assert result[("SEC023", "partners")] == "fail"  # the bus policy comes with ListEventBuses
-    assert not [k for k in result if k[0] == "REL008"]  # no web ACL seen
+    assert {k: v for k, v in result.items() if k[0] == "REL008"} == {("REL008", "*"): "not_assessed"}  # no web ACL seen
     assert result[("SEC002", "bare")] == "fail" and result[("SEC002", "pub")] == "fail"
     assert {(g["service"], g["operation"]) for g in doc["gaps"] if g["service"] in NEW} == {
         ("sns", "GetSubscriptionAttributes"), ("events", "ListTargetsByRule"), ("wafv2", "ListWebACLs"),

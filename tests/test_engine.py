@@ -251,7 +251,7 @@ def test_lens_coverage_statuses() -> None:
     coverage = engine.lens_coverage(findings, [rule()], PRACTICES)
     # a_none: no rule of it ran, so nothing shows it does not apply (walens.lens.assess).
     assert {c["choice"]: c["status"] for c in coverage} == {
-        "a_fail": "risk", "a_pass": "evidenced", "a_none": "needs_answer", "a_na_only": "needs_answer",
+        "a_fail": "risk", "a_pass": "evidenced", "a_none": "needs_answer", "a_na_only": "not_assessed",
         "m_pass": "needs_answer", "p_none": "needs_answer", "p_pass": "evidenced", "h_fail": "risk",
         "m_none": "needs_answer"}
     assert all(c["answer"] is None for c in coverage)

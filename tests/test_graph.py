@@ -143,7 +143,8 @@ def test_apigateway_facts_on_linked_template(linked: dict[str, Resource]) -> Non
         "takes_body": False, "validator": None, "models": False, "status": "not_validated"}
     assert apigateway.api_exposure(linked["Api"], inventory) == {
         "endpoint_types": ["EDGE"], "public": True, "has_authorizer_everywhere": False, "protected": True,
-        "unauthorized_methods": ["GetMethod"], "waf": True, "private_policy_scoped_to_vpce": None}
+        "unauthorized_methods": ["GetMethod"], "waf": True, "private_policy_scoped_to_vpce": None,
+        "restricted_by_policy": False}
 
 
 def _corpus(name: str) -> list[Resource]:

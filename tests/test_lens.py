@@ -149,8 +149,9 @@ C = lens.Coverage
     ("HINT", {"pass": 5}, 1, (C.NEEDS_ANSWER, "manual")),
     ("MANUAL", {}, 0, (C.NEEDS_ANSWER, "manual")),
     # Only not-assessed results: configuration could not settle it.
-    ("AUTO", {"not_assessed": 2}, 1, (C.NEEDS_ANSWER, "undecided")),
-    ("PARTIAL", {"not_assessed": 2}, 1, (C.NEEDS_ANSWER, "manual")),
+    # Never "not applicable" (a denied listing leaves nothing to judge, not nothing there).
+    ("AUTO", {"not_assessed": 2}, 1, (C.NOT_ASSESSED, "undecided")),
+    ("PARTIAL", {"not_assessed": 2}, 1, (C.NOT_ASSESSED, "manual")),
     # No rule of it ran (none exists, or --select left none): nobody looked, so it is not "not applicable".
     ("AUTO", {}, 0, (C.NEEDS_ANSWER, "unchecked")),
     ("PARTIAL", {}, 0, (C.NEEDS_ANSWER, "manual")),
@@ -169,7 +170,8 @@ def test_question_to_ask() -> None:
     assert lens.question_to_ask(auto, "undecided") == lens.UNDECIDED_QUESTION
     assert lens.question_to_ask(auto, "unchecked") == lens.UNCHECKED_QUESTION
     assert lens.question_to_ask(auto, None) is None
-    assert [c.value for c in lens.Coverage] == ["risk", "evidenced", "needs_answer", "not_applicable"]
+    assert [c.value for c in lens.Coverage] == ["risk", "evidenced", "needs_answer", "not_applicable",
+                                             "not_assessed"]
 
 
 def test_every_best_practice_is_listed_and_every_auto_or_partial_one_has_a_rule() -> None:

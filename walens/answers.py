@@ -198,7 +198,7 @@ def apply(doc: MutableMapping[str, Any], answers: Mapping[str, Mapping[str, Any]
         status = entry.get("status")
         if status == "risk":
             continue
-        if status in ("needs_answer", "not_applicable") or answer["answer"] == "not_met":
+        if status in ("needs_answer", "not_applicable", "not_assessed") or answer["answer"] == "not_met":
             entry["status"] = _COVERAGE[str(answer["answer"])]
 
 

@@ -14,8 +14,8 @@ from typing import Annotated, Any
 import typer
 
 from walens import __version__
-from walens.errors import (EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, UsageError, WalensError, aws_error,
-                           missing_extra, need_extra)
+from walens.errors import (EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, UsageError,
+                           WalensError, aws_error, missing_extra, need_extra)
 
 app = typer.Typer(
     name="walens",
@@ -122,12 +122,17 @@ def _exit_code(doc: dict[str, Any]) -> int:
     # An unreadable input wins over failing findings: the review is incomplete either way.
     if doc.get("errors"):
         return EXIT_INPUT
+    # --strict: what could not be judged (a gap, a not-assessed result) fails the run before any finding.
+    if doc.get("summary", {}).get("incomplete"):
+        return EXIT_INCOMPLETE
     if doc.get("summary", {}).get("failed"):
         return EXIT_FINDINGS
     return EXIT_OK
 
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Exit 5 when anything could not be judged: a gap "
+                                                          "(denied or failed call) or a not-assessed result.")]
 OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")]
 LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of the report.")]
 TitleOpt = Annotated[str | None, typer.Option("--title", help="Report title on the cover (HTML/PDF).")]
@@ -264,6 +269,7 @@ def scan_template(
         int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes for a batch of 24 or more files "
                                                              "(default: one per CPU, at most 8; 1 = none).")
     ] = None,
+    strict: StrictOpt = False,
 ) -> None:
     """Review SAM/CloudFormation templates."""
     from walens.pipeline import scan_templates
@@ -290,7 +296,8 @@ def scan_template(
     waiver_set = waivers.load_for_scan(str(waivers_file) if waivers_file else None)
     kept = history.prepare_scan(scan_paths, save=save, workload=workload, location=history_location)
     doc = scan_templates(scan_paths, cfn_lint=cfn_lint, config=cfg, waivers=waiver_set,
-                         waivers_expiring_within=waivers_expiring_within, answers=kept.answers, jobs=jobs)
+                         waivers_expiring_within=waivers_expiring_within, answers=kept.answers, jobs=jobs,
+                         strict=strict)
     if changed_since is not None and not doc["scan"]["inputs"] and not doc.get("errors"):
         typer.echo(f"walens: no template changed since {changed_since}", err=True)
     note = history.record_scan(doc, kept)
@@ -355,6 +362,7 @@ def scan_account(
     author: AuthorOpt = None,
     logo: LogoOpt = None,
     repo_url: RepoUrlOpt = None,
+    strict: StrictOpt = False,
 ) -> None:
     """Review a live AWS account, read-only (AWS_ENDPOINT_URL is respected)."""
     need_extra("boto3", "walens scan account")
@@ -389,6 +397,7 @@ def scan_account(
         waivers=waiver_set,
         waivers_expiring_within=waivers_expiring_within,
         answers=kept.answers if kept is not None else None,
+        strict=strict,
     )
     if kept is None and save:  # unnamed: the workload is the account(s) the scan identified
         kept = history.prepare_scan([], save=save, workload=_account_workload(doc), location=history_location)

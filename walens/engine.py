@@ -561,6 +561,34 @@ def summarize(findings: Sequence[Finding], fail_on: str) -> dict[str, Any]:
     }
 
 
+def mark_incomplete(doc: dict[str, Any], strict: bool) -> None:
+    """Count what the review could not judge in ``summary``; under ``strict`` any of it fails the run.
+
+    ``summary.not_assessed`` counts the not-assessed findings (every finding is of a selected rule);
+    ``summary.coverage`` the results judged and not, per pillar, and the best practices left not assessed;
+    ``summary.gaps`` the calls that were denied or failed (a service the region does not offer is no gap
+    in what was seen); ``summary.incomplete`` is true when ``strict`` and either is not zero (the CLI's
+    exit code 5).
+    """
+    summary = doc["summary"]
+    summary["not_assessed"] = sum(1 for f in doc.get("findings") or [] if f.get("status") == Status.NOT_ASSESSED)
+    summary["gaps"] = sum(1 for g in doc.get("gaps") or [] if g.get("kind") != "not_offered")
+    summary["strict"] = strict
+    summary["incomplete"] = strict and bool(summary["not_assessed"] or summary["gaps"])
+    # Coverage: how many results could be judged, per pillar, and how many best practices stayed not assessed.
+    by_pillar: dict[str, dict[str, int]] = {}
+    for f in doc.get("findings") or []:
+        row = by_pillar.setdefault(str(f.get("pillar")), {"assessed": 0, "not_assessed": 0})
+        row["not_assessed" if f.get("status") == Status.NOT_ASSESSED else "assessed"] += 1
+    summary["coverage"] = {
+        "assessed": sum(r["assessed"] for r in by_pillar.values()),
+        "not_assessed": summary["not_assessed"],
+        "by_pillar": dict(sorted(by_pillar.items())),
+        "practices_not_assessed": sorted(str(e.get("choice")) for e in doc.get("lens") or []
+                                         if e.get("status") == "not_assessed"),
+    }
+
+
 def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
 

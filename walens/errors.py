@@ -10,6 +10,7 @@ EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_INPUT = 3
 EXIT_AWS = 4  # AWS could not be reached or refused the credentials: no review was made
+EXIT_INCOMPLETE = 5  # --strict: a gap, or a selected rule that ended not_assessed
 EXIT_INTERNAL = 70  # a bug: never a finding, never a pass
 
 

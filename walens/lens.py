@@ -54,6 +54,9 @@ class Coverage(StrEnum):
     EVIDENCED = "evidenced"  # rules ran and passed, none failed
     NEEDS_ANSWER = "needs_answer"  # configuration cannot settle it: a person answers the question
     NOT_APPLICABLE = "not_applicable"  # no resource any of its rules targets
+    # Its rules could not see what they need (a denied or failed listing, an unresolved value): never
+    # "not applicable", and never pushed to the WA Tool as such.
+    NOT_ASSESSED = "not_assessed"
 
 
 _TIER_SEVERITY = {Tier.REQUIRED: Severity.HIGH, Tier.GOOD: Severity.MEDIUM, Tier.BEST: Severity.LOW}
@@ -280,8 +283,9 @@ def assess(check: Check | str, results: Mapping[str, int], rules_run: int) -> tu
     """A best practice's coverage from its rules' results, and why a person must answer (or None).
 
     ``results`` counts the findings of its rules by status; ``rules_run`` is how many of its rules
-    the review ran. The reason is ``"manual"`` (the practice's own question applies), ``"undecided"``
-    (its rules only ended not assessed) or ``"unchecked"`` (no rule of it ran).
+    the review ran. A practice whose rules only ended not assessed is ``not_assessed`` (the account
+    scanner adds a not-assessed result for every rule whose resources a failed listing hid). The reason
+    is ``"manual"`` (the practice's own question applies), ``"undecided"`` (its rules only ended not assessed) or ``"unchecked"`` (no rule of it ran).
     """
     check = Check(check)
     if results.get("fail"):
@@ -292,7 +296,7 @@ def assess(check: Check | str, results: Mapping[str, int], rules_run: int) -> tu
     elif any(n for s, n in results.items() if s != "not_assessed"):
         status = Coverage.EVIDENCED  # passes (or suppressed / accepted results), and nothing failed
     elif results.get("not_assessed"):
-        return Coverage.NEEDS_ANSWER, "manual" if check is Check.PARTIAL else "undecided"
+        return Coverage.NOT_ASSESSED, "manual" if check is Check.PARTIAL else "undecided"
     elif not rules_run:
         return Coverage.NEEDS_ANSWER, "manual" if check is Check.PARTIAL else "unchecked"
     else:

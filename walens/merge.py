@@ -203,6 +203,8 @@ def merge(docs: Sequence[Mapping[str, Any]], *, names: Sequence[str] | None = No
         out["summary"]["unused_suppressions"] = len(unused)
         if fail_on != "never":
             out["summary"]["failed"] = True
+    # Reviews scanned with --strict make the merged one strict too (exit 5 when it is incomplete).
+    engine.mark_incomplete(out, any((d.get("summary") or {}).get("strict") for d in docs))
     answers: dict[str, dict[str, Any]] = {}
     for i in order:
         answers.update(docs[i].get("answers") or {})

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from walens import engine, facts, graph
+from walens import engine, partition
 from walens.errors import InputError, NotATemplate, UsageError, need_extra
 from walens.model import Resource
 from walens.rules import Rule, load_rules, select_rules
@@ -47,8 +47,7 @@ def _load(path: str) -> tuple[Template, list[Resource]]:
     cfn = sam.expand(template)  # the Template: its local DefinitionUri documents come along
     resources = intrinsics.resolve_resources(template.data, cfn, template.path)
     # Relations and facts are per template: resources in different files never link.
-    graph.link(resources)
-    facts.compute(resources)
+    partition.build(partition.template(resources))
     return template, resources
 
 
@@ -211,10 +210,12 @@ def scan_templates(
     waivers_expiring_within: int | None = None,
     answers: Mapping[str, Mapping[str, Any]] | None = None,
     jobs: int | None = None,
+    strict: bool = False,
 ) -> dict[str, Any]:
     """Review the templates under ``paths`` and return the review document.
 
     ``jobs``: worker processes for a large batch (default: one per CPU; 1 reviews in this process).
+    ``strict``: a not-assessed finding marks the review incomplete (``summary.incomplete``, exit 5).
 
     ``waivers`` (walens.waivers) turn covered failing findings into accepted risks, template by
     template; ``answers`` (ChoiceId → a person's answer, walens.answers) are recorded in the document.
@@ -281,6 +282,7 @@ def scan_templates(
     )
     # What the user passed: reports show paths relative to it (reporters._common.PathDisplay).
     doc["scan"]["roots"] = ["<stdin>" if p == "-" else p for p in paths]
+    engine.mark_incomplete(doc, strict)
     if waivers is not None:
         waivers.annotate(doc, waivers_expiring_within)
     if answers:
@@ -335,11 +337,13 @@ def scan_account(
     waivers: WaiverSet | None = None,
     waivers_expiring_within: int | None = None,
     answers: Mapping[str, Mapping[str, Any]] | None = None,
+    strict: bool = False,
 ) -> dict[str, Any]:
     """Review a live AWS account (read-only) with the rules whose scope includes ``account``.
 
     ``accounts``/``organization`` with ``role_name`` review several accounts in one document
-    (walens.scanners.account.accounts); ``waivers`` and ``answers`` work as for templates.
+    (walens.scanners.account.accounts); ``waivers`` and ``answers`` work as for templates. ``strict``: a gap
+    or a not-assessed finding marks the review incomplete (``summary.incomplete``, exit 5).
     Imports boto3 (through ``walens.scanners.account``): only account mode does.
     """
     need_extra("boto3", "walens scan account")
@@ -349,16 +353,25 @@ def scan_account(
     if rules is None:
         rules = select_rules(load_rules(rules_dirs), select, ignore)
     engine.summarize([], fail_on)  # a bad --fail-on fails before any call is made
+    # Checked before any call: a rule reading data no chosen collector provides is not assessed, with why.
+    cannot = account.unprovided(rules, services)
+    judged = [r for r in rules if r.id not in cannot]
+    from walens import needs
+
+    plan = needs.plan(judged)  # only the calls the judged rules need are made
     collected = account.collect(profile=profile, regions=regions, all_regions=all_regions, services=services,
                                 max_workers=max_workers, session=session, hooks=hooks, progress=progress,
                                 accounts=accounts, organization=organization, role_name=role_name,
                                 external_id=external_id, logs_insights=logs_insights,
-                                insights_days=insights_days, insights_wait=insights_wait)
+                                insights_days=insights_days, insights_wait=insights_wait, plan=plan)
     resources = account.assemble(collected, services)
-    findings = engine.evaluate(resources, rules, lang=lang, source="account")
+    findings = engine.evaluate(resources, judged, lang=lang, source="account")
+    findings += account.unprovided_findings(cannot, rules, collected.accounts, lang)
+    gaps = collected.gap_list()
+    # What a denied or failed listing hid is not assessed, never "nothing there".
+    findings += account.unseen_findings(gaps, judged, lang)
     if waivers is not None:
         waivers.apply(findings)
-    gaps = collected.gap_list()
     account.gap_rules(gaps, rules, findings)
     doc = engine.build_review(
         findings=findings,
@@ -379,6 +392,7 @@ def scan_account(
     doc["scan"]["services"] = account.resolve_services(services)
     if collected.notes:
         doc["scan"]["notes"] = list(collected.notes)
+    engine.mark_incomplete(doc, strict)
     if waivers is not None:
         waivers.annotate(doc, waivers_expiring_within)
     if answers:

@@ -28,7 +28,7 @@ NOTES_MAX = 2084
 NOTES_MARK = "[walens]"
 WRITE_OPERATIONS = frozenset({"AssociateLenses", "UpdateAnswer", "CreateMilestone"})
 _WORKLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
-_SYMBOL = {"risk": "✖", "evidenced": "✔", "needs_answer": "?", "not_applicable": "–"}
+_SYMBOL = {"risk": "✖", "evidenced": "✔", "needs_answer": "?", "not_applicable": "–", "not_assessed": "…"}
 
 
 class WaToolError(WalensError):
@@ -113,7 +113,9 @@ def intents(doc: Mapping[str, Any]) -> dict[str, Intent]:
         elif status == "evidenced":
             out[choice] = Intent("none", "partly evidenced by rules; a person still answers the rest")
         else:
-            out[choice] = Intent("none", "needs a person's answer" if status == "needs_answer" else "nothing to judge")
+            out[choice] = Intent("none", {"needs_answer": "needs a person's answer",
+                                          "not_assessed": "not assessed: its rules could not see what they need"}
+                                 .get(status, "nothing to judge"))
     return out
 
 

@@ -151,13 +151,17 @@ def _index_by_type(inventory: Sequence[Resource]) -> dict[str, list[Resource]]:
     return index
 
 
-def compute(resources: Sequence[Resource]) -> None:
-    """Compute every registered fact for every resource of a matching type."""
+def compute(resources: Sequence[Resource], targets: Sequence[Resource] | None = None) -> None:
+    """Compute every registered fact for every resource of a matching type.
+
+    ``resources`` is the inventory facts look across (a template, or one partition: walens.partition);
+    ``targets`` (default: all of them) the resources whose facts are computed.
+    """
     _load()
     _SHARED.clear()
     _SHARED_FOR.append(id(resources))
     try:
-        for resource in resources:
+        for resource in resources if targets is None else targets:
             for name, fn in _for_type(resource.type):
                 resource.facts[name] = fn(resource, resources)
     finally:

@@ -503,7 +503,8 @@ def external_layers(resource: Resource, inventory: Sequence[Resource]) -> dict[s
         if m is None:
             continue  # a layer of this template ({{ref:...}}) or not an ARN
         account = m.group(1)
-        if account in ("{{AWS::AccountId}}", "") or is_aws_layer(account, m.group(2)):
+        # The function's own account: the template's pseudo parameter, or the account a scan read it from.
+        if account in ("{{AWS::AccountId}}", "", resource.account) or is_aws_layer(account, m.group(2)):
             continue
         out.setdefault(account, []).append(layer)
     return out

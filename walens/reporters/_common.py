@@ -386,7 +386,7 @@ def choice_title(choice_id: str, lang: str) -> str:
     return lens_labels(lang).choices.get(choice_id, choice_id)
 
 
-LENS_SYMBOLS = {"risk": "✖", "evidenced": "✔", "needs_answer": "?", "not_applicable": "–"}
+LENS_SYMBOLS = {"risk": "✖", "evidenced": "✔", "needs_answer": "?", "not_applicable": "–", "not_assessed": "…"}
 
 
 def _ask_fallback(doc: Mapping[str, Any], entry: Mapping[str, Any]) -> Any:
@@ -458,7 +458,9 @@ def lens_counts(doc: Mapping[str, Any]) -> dict[str, int]:
 def lens_counts_line(doc: Mapping[str, Any], labels: Labels) -> str:
     """One line: "Lens coverage (38 best practices): 2 risk found, 9 evidenced, ..."."""
     counts = lens_counts(doc)
-    parts = [labels(f"lens_count_{s}", count=counts[s]) for s in LENS_STATUSES]
+    # "not assessed" (what a gap hid) is shown when some practice ended there.
+    shown = [*LENS_STATUSES, *(["not_assessed"] if counts.get("not_assessed") else [])]
+    parts = [labels(f"lens_count_{s}", count=counts[s]) for s in shown]
     return f"{labels('lens_summary', count=sum(counts.values()))}: {labels('list_sep').join(parts)}"
 
 

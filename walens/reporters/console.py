@@ -145,6 +145,12 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False) -> str
     out += _summary(doc, t, paint)
     if doc.get("lens"):
         out += ["", lens_counts_line(doc, t)]
+    coverage = (doc.get("summary") or {}).get("coverage")
+    if isinstance(coverage, dict) and coverage.get("not_assessed"):
+        pillars = t("list_sep").join(f"{t.pillar(p)} {row.get('not_assessed', 0)}"
+                                     for p, row in (coverage.get("by_pillar") or {}).items() if row.get("not_assessed"))
+        out.append(t("coverage_line", assessed=coverage.get("assessed", 0),
+                     not_assessed=coverage.get("not_assessed", 0), pillars=_clean(pillars)))
 
     new_failing = sorted(failing(doc), key=lambda f: (location_key(f), severity_rank(f.get("severity")),
                                                                 str(f.get("rule_id"))))

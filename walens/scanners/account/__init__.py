@@ -2,8 +2,8 @@
 
 ``collect()`` resolves the session, account and regions, runs one task per (region, service) (and the
 tasks those spawn) on a bounded thread pool, and returns what it gathered, gaps included;
-``assemble()`` prunes, applies defaults, links the graph per account and region, computes facts and
-marks as Unknown what a gap hid. Importing this package imports boto3: template mode never does.
+``assemble()`` prunes, applies defaults, links the graph and computes facts per (account, region)
+partition (``walens.partition``, the path templates take too) and marks as Unknown what a gap hid. Importing this package imports boto3: template mode never does.
 See docs/ARCHITECTURE.md, "Account mode".
 """
 
@@ -35,6 +35,7 @@ SERVICE_MODULES: dict[str, str] = {
     "wafv2": "wafv2",
     "codedeploy": "codedeploy",
     "organizations": "organizations",
+    "ec2": "ec2",
 }
 SERVICE_ALIASES = {"states": "stepfunctions", "sfn": "stepfunctions", "http-api": "apigatewayv2",
                    "apigw": "apigateway", "cw": "cloudwatch", "cloudwatch-logs": "logs",
@@ -107,11 +108,15 @@ def collect(*, profile: str | None = None, regions: Sequence[str] = (), all_regi
             progress: Callable[[int, int], None] | None = None,
             accounts: Sequence[str] = (), organization: bool = False, role_name: str | None = None,
             external_id: str | None = None, logs_insights: bool = True, insights_days: int = 14,
-            insights_wait: float = 120.0) -> Any:
+            insights_wait: float = 120.0, plan: Any = None) -> Any:
     """Gather the account's resources (or several accounts', through ``role_name``); a :class:`core.Collected`.
 
     A second phase reads what the functions did (Logs Insights, CloudWatch metrics, Compute Optimizer:
     ``insights.plan``) once the first has listed them.
+
+    ``plan`` (walens.needs.plan of the selected rules) keeps the calls to what those rules read: a collector
+    none of whose types they read is not run, per-function details they do not read are not asked, the
+    second phase runs only for a rule on what functions did. None makes every call.
     """
     import boto3
     import botocore.exceptions
@@ -123,7 +128,7 @@ def collect(*, profile: str | None = None, regions: Sequence[str] = (), all_regi
     if max_workers < 1:
         raise UsageError("--max-workers must be at least 1")
     multi.check_options(accounts, organization, role_name, external_id)
-    names = resolve_services(services)
+    names = planned_services(resolve_services(services), plan)
     modules = {name: module(name) for name in names}
     try:
         session = session or boto3.Session(profile_name=profile)
@@ -133,7 +138,7 @@ def collect(*, profile: str | None = None, regions: Sequence[str] = (), all_regi
     if not home and not all_regions:
         raise UsageError("no region: pass --region (or --all-regions), or set AWS_REGION or a profile region")
     home = home or "us-east-1"
-    collected = Collected()
+    collected = Collected(plan=plan)
     partition = session.get_partition_for_region(home) if hasattr(session, "get_partition_for_region") else "aws"
     scope = Scope(session, "", partition, collected, max_workers, hooks)
     try:
@@ -175,14 +180,16 @@ def collect(*, profile: str | None = None, regions: Sequence[str] = (), all_regi
     try:
         run_tasks(tasks, max_workers, progress)
         # Second phase: what the functions listed above did (memory used, init duration, metrics).
+        activity = collected.plan is None or collected.plan.wants_activity()
         after = insights.plan(collected, scopes, collected.regions, names, logs_insights=logs_insights,
-                              days=insights_days, wait=insights_wait)
+                              days=insights_days, wait=insights_wait) if activity else []
         if plan is not None:
             plan([task_key(t) for t in after])
         run_tasks(after, max_workers, progress)
     except botocore.exceptions.NoCredentialsError as exc:
         raise AwsError("AWS credentials disappeared during the scan") from exc
-    insights.finish(collected, names)
+    if activity:
+        insights.finish(collected, names)
     return collected
 
 
@@ -191,13 +198,32 @@ def _aws_error(exc: Exception, doing: str) -> WalensError:
     return aws_error(exc, doing) or AwsError(f"cannot {doing}: {exc}")
 
 
+def planned_services(names: Sequence[str], plan: Any) -> list[str]:
+    """The collectors a plan needs: those providing a type its rules read (all of ``names`` without a plan).
+
+    IAM keeps only the roles something scanned uses: when roles are read, the collectors of what uses a
+    role (functions, state machines) run too.
+    """
+    if plan is None:
+        return list(names)
+    from walens.scanners.account import iam
+
+    wanted = [n for n in names if any(plan.wants(t) for t in module(n).PROVIDES)]
+    if plan.wants_activity():  # Logs Insights queries the log groups the logs sweep found
+        wanted += ["lambda", "logs"]
+    if any(plan.wants(t) for t in iam.PROVIDES):
+        users = set(iam.ROLE_USERS)
+        wanted += [n for n in names if n not in wanted and users & set(module(n).PROVIDES)]
+    return [n for n in names if n in wanted]
+
+
 def _regions(scope: Any, home: str, regions: list[str], all_regions: bool) -> list[str]:
     if not all_regions:
         return list(dict.fromkeys(regions)) or [home]
     from walens.scanners.account import ec2
     from walens.scanners.account.core import CallFailed, Ctx
 
-    ctx = Ctx(scope, home, ec2)
+    ctx = Ctx(scope, home, ec2.REGIONS)
     try:
         # Only the regions the account has enabled (an opt-in region left disabled is not listed).
         found = [r["RegionName"] for r in ctx.pages("DescribeRegions", "Regions")]
@@ -208,7 +234,7 @@ def _regions(scope: Any, home: str, regions: list[str], all_regions: bool) -> li
 
 def assemble(collected: Any, services: Sequence[str] = ()) -> list[Resource]:
     """Prune, default, link, compute facts, and mark what gaps hid: the resources rules judge."""
-    from walens import facts, graph
+    from walens import partition
     from walens.views import apply_defaults, base_view
 
     names = resolve_services(services)
@@ -221,25 +247,19 @@ def assemble(collected: Any, services: Sequence[str] = ()) -> list[Resource]:
             resources = finalize(resources)
     for r in resources:
         r.facts["defaulted"] = apply_defaults(r.type, r.properties)
-    regional: dict[tuple[str | None, str | None], list[Resource]] = {}
-    global_: dict[str | None, list[Resource]] = {}
-    for r in resources:
-        if r.region == "global":
-            global_.setdefault(r.account, []).append(r)
-        else:
-            regional.setdefault((r.account, r.region), []).append(r)
-    linked: set[str | None] = set()
-    # Names repeat across regions (a function "api" in two regions): relations never cross a region,
-    # except to the account's global resources (IAM).
-    for (account, _region), group in regional.items():
-        graph.link(group + global_.get(account, []))
-        linked.add(account)
-    for account, group in global_.items():
-        if account not in linked:
-            graph.link(group)
+    # One partition per (account, region), plus each account's global resources: names repeat across
+    # regions (a function "api" in two regions) and relations and facts never cross a region or an account,
+    # except to the account's global resources (IAM). walens.partition is the path templates take too.
+    parts = partition.split(resources)
+    for part in parts:
+        partition.link(part)
     _relink(resources, base_view)
-    facts.compute(resources)
-    _apply_unknowns(collected, resources, mods)
+    inventories: dict[str, list[Resource]] = {}
+    for part in parts:
+        inventory = partition.compute_facts(part)
+        for r in part.resources:
+            inventories[r.id] = inventory
+    _apply_unknowns(collected, resources, mods, inventories)
     return resources
 
 
@@ -275,7 +295,11 @@ def _unknown_marks(collected: Any, resources: list[Resource],
     by_service = {m.SERVICE: m for m in mods}
     for gap in collected.gaps.values():
         mod = by_service.get(gap.service)
-        targets = getattr(mod, "REGION_UNKNOWNS", {}).get(gap.operation, ()) if mod else ()
+        unknowns = getattr(mod, "REGION_UNKNOWNS", {}) if mod else {}
+        targets = list(unknowns.get(gap.operation, ()))
+        if gap.kind == "internal" and mod is not None and gap.operation not in mod.OPERATIONS:
+            # The collector failed inside walens: any of its listings may be incomplete there.
+            targets = [t for items in unknowns.values() for t in items]
         if not targets:
             continue
         global_ = getattr(mod, "GLOBAL", False)
@@ -283,8 +307,9 @@ def _unknown_marks(collected: Any, resources: list[Resource],
         for r in resources:
             if r.account != gap.account or (not global_ and r.region != gap.region):
                 continue
-            for rtype, section, key in targets:
-                if r.type == rtype:
+            for rtype, section, key, *only in targets:
+                # An optional fourth item names a property the resource must have for the gap to touch it.
+                if r.type == rtype and (not only or only[0] in r.properties):
                     marks.setdefault(r.id, []).append((section, key, value))
     known = {r.id for r in resources}
     for rid, items in collected.unknowns.items():
@@ -293,7 +318,8 @@ def _unknown_marks(collected: Any, resources: list[Resource],
     return marks
 
 
-def _apply_unknowns(collected: Any, resources: list[Resource], mods: list[ModuleType]) -> None:
+def _apply_unknowns(collected: Any, resources: list[Resource], mods: list[ModuleType],
+                    inventories: dict[str, list[Resource]]) -> None:
     """Put what gaps hid into the model as Unknown, and every fact computed from it.
 
     Facts ran on the relations as linked (missing ones empty). For a resource with an unknown relation,
@@ -316,7 +342,7 @@ def _apply_unknowns(collected: Any, resources: list[Resource], mods: list[Module
                 watch = _Watch(original)
                 r.related = watch
                 try:
-                    fn(r, resources)
+                    fn(r, inventories.get(rid, resources))
                 except Exception:  # noqa: BLE001 - its first result stands; only what it read matters
                     pass
                 finally:
@@ -341,6 +367,123 @@ def gap_rules(gaps: Sequence[Any], rules: Sequence[Any], findings: Sequence[Any]
         listed = set(mod.OPERATIONS.get(gap.operation, ())) if mod is not None else set()
         ids |= {rule.id for rule in rules if "account" in rule.scope and listed & set(rule.resource_types)}
         gap.rules = sorted(ids)
+
+
+def hidden_types(gap: Any) -> frozenset[str]:
+    """The resource types a gap hid entirely where it happened (none when it hid only details).
+
+    A failed listing hides the types its operation lists; a collector that failed inside walens may have
+    stopped before listing anything, so it hides every type its module lists; a role that could not be
+    assumed hides the whole account. A service the region does not offer hides nothing: there is nothing
+    of it there.
+    """
+    if gap.kind == "not_offered":
+        return frozenset()
+    if gap.service == "sts" and gap.operation == "AssumeRole":
+        return frozenset(t for name in SERVICE_MODULES for types in module(name).OPERATIONS.values() for t in types)
+    mod = _module_for(gap.service)
+    if mod is None:
+        return frozenset()
+    if gap.kind == "internal" and gap.operation not in mod.OPERATIONS:
+        return frozenset(t for types in mod.OPERATIONS.values() for t in types)
+    return frozenset(mod.OPERATIONS.get(gap.operation, ()))
+
+
+def unseen_findings(gaps: Sequence[Any], rules: Sequence[Any], lang: str = "en") -> list[Any]:
+    """One ``not_assessed`` finding per (rule, account, region) where a gap hid the rule's resource types.
+
+    A denied listing leaves no resource for a rule to judge: without these, the rule would have no result
+    there and its best practice would read "not applicable". The finding's resource names what could not
+    be seen (``resource.name`` is ``*``, ``resource.type`` the first hidden type); its reason is the gap's.
+    """
+    out: list[Any] = []
+    seen: set[tuple[str, Any, Any]] = set()
+    for gap in gaps:
+        hidden = hidden_types(gap)
+        if not hidden:
+            continue
+        mod = _module_for(gap.service)
+        whole_account = gap.service == "sts"
+        region = None if whole_account else ("global" if getattr(mod, "GLOBAL", False) else gap.region)
+        for rule in rules:
+            if "account" not in rule.scope:
+                continue
+            types = sorted(hidden & set(rule.resource_types))
+            key = (rule.id, gap.account, region)
+            if not types or key in seen:
+                continue
+            seen.add(key)
+            where = f"{region} ({gap.account})" if region else f"account {gap.account}"
+            message = (f"{where} の {', '.join(types)} を読めませんでした: {gap.reason}" if lang == "ja"
+                       else f"{', '.join(types)} in {where} could not be read: {gap.reason}")
+            out.append(_unjudged(rule, gap.account, region, types[0], gap.reason, message))
+    return out
+
+
+def _unjudged(rule: Any, account: str | None, region: str | None, rtype: str, reason: str, message: str) -> Any:
+    """A not_assessed finding of ``rule`` on everything of ``rtype`` in an account (and region)."""
+    from walens.engine import Finding, fingerprint
+
+    rid = f"{account}/{region or '*'}/{rtype}/*"
+    return Finding(rule_id=rule.id, rule_name=rule.name, pillar=rule.pillar, lens_question=rule.lens_question,
+                   lens_choice=rule.lens_choice, severity=rule.severity, status="not_assessed",
+                   resource={"id": rid, "type": rtype, "name": "*", "arn": None, "account": account,
+                             "region": region, "origin": rid, "origin_type": rtype},
+                   location=None, message=message, params=dict(rule.params), reason=reason,
+                   fingerprint=fingerprint(rule.id, "", rid))
+
+
+def provides(services: Sequence[str] = ()) -> dict[str, frozenset[str]]:
+    """Resource type -> the Properties the chosen collectors fill (every collector's when ``services`` is empty)."""
+    out: dict[str, set[str]] = {}
+    for name in resolve_services(services):
+        for rtype, props in module(name).PROVIDES.items():
+            out.setdefault(rtype, set()).update(props)
+    return {t: frozenset(p) for t, p in out.items()}
+
+
+def unprovided(rules: Sequence[Any], services: Sequence[str] = ()) -> dict[str, str]:
+    """Rule id -> why the account scan cannot judge it: data its expressions read that no chosen collector provides.
+
+    Checked before any call. Data no collector reads at all is named as such; data a collector left out by
+    ``--services`` would read names that collector.
+    """
+    from walens import needs
+
+    names = resolve_services(services)
+    chosen = provides(names)
+    every = provides()
+    out: dict[str, str] = {}
+    for rule in rules:
+        if "account" not in rule.scope:
+            continue
+        missing = needs.missing(rule, chosen)
+        if not missing:
+            continue
+        never = needs.missing(rule, every)
+        if never:
+            out[rule.id] = f"the account scanner does not read {needs.describe(never)}"
+            continue
+        left_out = [n for n in missing if n.type in every and (n.property is None or n.property in every[n.type])]
+        skipped = sorted({name for name in SERVICE_MODULES if name not in names for n in left_out
+                          for t in (n.type, *(a for a, _ in n.alternatives)) if t in module(name).PROVIDES})
+        out[rule.id] = f"not scanned: --services leaves out {', '.join(skipped)}, which reads {needs.describe(left_out)}"
+    return out
+
+
+def unprovided_findings(reasons: dict[str, str], rules: Sequence[Any], accounts: Sequence[str],
+                        lang: str = "en") -> list[Any]:
+    """One not_assessed finding per (rule, account) for the rules :func:`unprovided` found unjudgeable."""
+    out: list[Any] = []
+    for rule in rules:
+        reason = reasons.get(rule.id)
+        if reason is None:
+            continue
+        for account in accounts:
+            message = (f"{rule.id} はアカウント {account} を評価できません: {reason}" if lang == "ja"
+                       else f"{rule.id} cannot judge account {account}: {reason}")
+            out.append(_unjudged(rule, account, None, rule.resource_types[0], reason, message))
+    return out
 
 
 def _module_for(service: str) -> ModuleType | None:

@@ -38,6 +38,23 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
 REGION_UNKNOWNS: dict[str, list[tuple[str, str, str]]] = {
     "GetUsagePlans": [(REST_API, "related", "usage_plans"), (STAGE, "related", "usage_plans")],
 }
+# What this collector fills in (walens.needs): resource type -> the Properties it sets when the account has them.
+PROVIDES: dict[str, frozenset[str]] = {
+    REST_API: frozenset({"Name", "Description", "ApiKeySourceType", "BinaryMediaTypes", "DisableExecuteApiEndpoint",
+                         "MinimumCompressionSize", "EndpointConfiguration", "Policy"}),
+    STAGE: frozenset({"RestApiId", "StageName", "DeploymentId", "Description", "TracingEnabled", "CacheClusterEnabled",
+                      "CacheClusterSize", "Variables", "ClientCertificateId", "MethodSettings", "AccessLogSetting",
+                      "CanarySetting"}),
+    METHOD: frozenset({"RestApiId", "ResourceId", "ResourcePath", "HttpMethod", "AuthorizationType", "ApiKeyRequired", "RequestModels",
+                       "RequestParameters", "OperationName", "AuthorizationScopes", "AuthorizerId",
+                       "RequestValidatorId", "Integration"}),
+    VALIDATOR: frozenset({"RestApiId", "Name", "ValidateRequestBody", "ValidateRequestParameters"}),
+    AUTHORIZER: frozenset({"RestApiId", "Name", "Type", "ProviderARNs", "AuthorizerUri", "IdentitySource",
+                           "AuthorizerResultTtlInSeconds", "IdentityValidationExpression", "AuthorizerCredentials"}),
+    MODEL: frozenset({"RestApiId", "Name", "ContentType", "Description", "Schema"}),
+    USAGE_PLAN: frozenset({"UsagePlanName", "Description", "ApiStages", "Throttle", "Quota"}),
+    WAF_ASSOCIATION: frozenset({"ResourceArn", "WebACLArn"}),
+}
 
 # What a stage's method setting is called in CloudFormation's MethodSetting.
 _SETTING_KEYS = {"metricsEnabled": "MetricsEnabled", "loggingLevel": "LoggingLevel",
@@ -185,7 +202,9 @@ def _method(ctx: Ctx, api: Resource, res: dict[str, Any], verb: str, method: dic
             validators: dict[str, str], authorizers: dict[str, str], validators_failed: CallFailed | None) -> None:
     path = res.get("path") or "/"
     rid = f"{api.id}/resources/{res['id']}/methods/{verb}"
-    props: dict[str, Any] = {"RestApiId": ref(api.id), "ResourceId": res["id"], "HttpMethod": verb, **pick(method, {
+    # ResourcePath as the SAM expansion writes it: facts read a method's path from it (SEC019's catch-all).
+    props: dict[str, Any] = {"RestApiId": ref(api.id), "ResourceId": res["id"], "ResourcePath": path,
+                             "HttpMethod": verb, **pick(method, {
         "authorizationType": "AuthorizationType", "apiKeyRequired": "ApiKeyRequired",
         "requestModels": "RequestModels", "requestParameters": "RequestParameters",
         "operationName": "OperationName", "authorizationScopes": "AuthorizationScopes"})}

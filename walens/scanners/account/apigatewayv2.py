@@ -23,6 +23,18 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "GetRoutes": (ROUTE,),
     "GetAuthorizers": (AUTHORIZER,),
 }
+# What this collector fills in (walens.needs): resource type -> the Properties it sets when the account has them.
+PROVIDES: dict[str, frozenset[str]] = {
+    API: frozenset({"Name", "ProtocolType", "Description", "DisableExecuteApiEndpoint", "RouteSelectionExpression",
+                    "ApiKeySelectionExpression", "CorsConfiguration"}),
+    STAGE: frozenset({"ApiId", "StageName", "AutoDeploy", "DeploymentId", "Description", "StageVariables",
+                      "DefaultRouteSettings", "RouteSettings", "AccessLogSettings"}),
+    ROUTE: frozenset({"ApiId", "RouteKey", "AuthorizationType", "ApiKeyRequired", "AuthorizationScopes",
+                      "OperationName", "Target", "AuthorizerId"}),
+    AUTHORIZER: frozenset({"ApiId", "Name", "AuthorizerType", "IdentitySource", "JwtConfiguration", "AuthorizerUri",
+                           "AuthorizerPayloadFormatVersion", "EnableSimpleResponses",
+                           "AuthorizerResultTtlInSeconds"}),
+}
 
 _ROUTE_SETTINGS = ("DetailedMetricsEnabled", "LoggingLevel", "DataTraceEnabled", "ThrottlingBurstLimit",
                    "ThrottlingRateLimit")

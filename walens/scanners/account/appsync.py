@@ -20,6 +20,14 @@ GRAPHQL_API = "AWS::AppSync::GraphQLApi"
 WAF_ASSOCIATION = "AWS::WAFv2::WebACLAssociation"
 
 OPERATIONS: dict[str, tuple[str, ...]] = {"ListGraphqlApis": (GRAPHQL_API,)}
+# What this collector fills in (walens.needs): resource type -> the Properties it sets when the account has them.
+PROVIDES: dict[str, frozenset[str]] = {
+    GRAPHQL_API: frozenset({"Name", "AuthenticationType", "Visibility", "ApiType", "IntrospectionConfig",
+                            "QueryDepthLimit", "ResolverCountLimit", "OwnerContact", "XrayEnabled", "LogConfig",
+                            "UserPoolConfig", "OpenIDConnectConfig", "LambdaAuthorizerConfig", "EnhancedMetricsConfig",
+                            "AdditionalAuthenticationProviders"}),
+    WAF_ASSOCIATION: frozenset({"ResourceArn", "WebACLArn"}),
+}
 
 
 def getatt(resource_id: str) -> str:

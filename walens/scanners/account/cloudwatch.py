@@ -19,6 +19,8 @@ _KEYS = ("AlarmName", "AlarmDescription", "Namespace", "MetricName", "Dimensions
          "Period", "EvaluationPeriods", "DatapointsToAlarm", "Threshold", "ThresholdMetricId", "ComparisonOperator",
          "TreatMissingData", "EvaluateLowSampleCountPercentile", "ActionsEnabled", "AlarmActions", "OKActions",
          "InsufficientDataActions", "Metrics", "Unit")
+# What this collector fills in (walens.needs): resource type -> the Properties it sets when the account has them.
+PROVIDES: dict[str, frozenset[str]] = {ALARM: frozenset(_KEYS)}
 
 
 def collect(ctx: Ctx) -> None:

@@ -30,6 +30,14 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "GetDeploymentConfig": (),
 }
 _BATCH = 100
+# What this collector fills in (walens.needs): resource type -> the Properties it sets when the account has them.
+PROVIDES: dict[str, frozenset[str]] = {
+    APPLICATION: frozenset({"ApplicationName", "ComputePlatform"}),
+    DEPLOYMENT_GROUP: frozenset({"ApplicationName", "DeploymentGroupName", "DeploymentConfigName", "ServiceRoleArn",
+                                 "AlarmConfiguration", "AutoRollbackConfiguration", "DeploymentStyle",
+                                 "TriggerConfigurations"}),
+    DEPLOYMENT_CONFIG: frozenset({"DeploymentConfigName", "ComputePlatform", "TrafficRoutingConfig"}),
+}
 
 
 def group_properties(info: dict[str, Any]) -> dict[str, Any]:

@@ -165,6 +165,7 @@ class Collected:
     accounts: list[str] = field(default_factory=list)
     regions: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # worth knowing, not a gap (Compute Optimizer not enabled)
+    plan: Any = None  # walens.needs.Plan: what the selected rules read (None: everything)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_gap(self, gap: Gap) -> Gap:
@@ -373,6 +374,11 @@ class Ctx:
     @property
     def client(self) -> Any:
         return self.scope.client(self.service, self.region)
+
+    def wants(self, rtype: str, prop: str | None = None) -> bool:
+        """Whether a selected rule reads ``rtype`` (and its ``prop``): the call planner (walens.needs.plan)."""
+        plan = self.scope.collected.plan
+        return plan is None or bool(plan.wants(rtype, prop))
 
     # -- calls --------------------------------------------------------------------------------
     def _check(self, operation: str) -> None:

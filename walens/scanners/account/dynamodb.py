@@ -19,6 +19,12 @@ TABLE = "AWS::DynamoDB::Table"
 OPERATIONS: dict[str, tuple[str, ...]] = {"ListTables": (TABLE,), "DescribeTable": ()}
 
 _INDEX_KEYS = ("IndexName", "KeySchema", "Projection")
+# What this collector fills in (walens.needs): resource type -> the Properties it sets when the account has them.
+PROVIDES: dict[str, frozenset[str]] = {
+    TABLE: frozenset({"TableName", "KeySchema", "AttributeDefinitions", "DeletionProtectionEnabled", "BillingMode",
+                      "ProvisionedThroughput", "StreamSpecification", "SSESpecification", "TableClass",
+                      "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "Replicas"}),
+}
 
 
 def table_properties(table: dict[str, Any]) -> dict[str, Any]:

@@ -29,6 +29,12 @@ _TARGET_KEYS = ("Id", "Arn", "RoleArn", "Input", "InputPath", "InputTransformer"
                 "RunCommandParameters", "EcsParameters", "BatchParameters", "SqsParameters", "HttpParameters",
                 "RedshiftDataParameters", "SageMakerPipelineParameters", "DeadLetterConfig", "RetryPolicy",
                 "AppSyncParameters")
+# What this collector fills in (walens.needs): resource type -> the Properties it sets when the account has them.
+PROVIDES: dict[str, frozenset[str]] = {
+    BUS: frozenset({"Name", "Description", "Policy"}),
+    RULE: frozenset({"Name", "Description", "ScheduleExpression", "State", "RoleArn", "EventBusName", "EventPattern",
+                     "Targets"}),
+}
 
 
 def _follow(ctx: Ctx, operation: str, key: str, **params: Any) -> list[Any]:

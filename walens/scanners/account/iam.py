@@ -32,10 +32,17 @@ REGION_UNKNOWNS: dict[str, list[tuple[str, str, str]]] = {
         ("AWS::Lambda::Function", "related", "role"), ("AWS::Lambda::Function", "related", "role_policies"),
         ("AWS::StepFunctions::StateMachine", "related", "role")],
 }
+# What this collector fills in (walens.needs): resource type -> the Properties it sets when the account has them.
+PROVIDES: dict[str, frozenset[str]] = {
+    ROLE: frozenset({"RoleName", "Path", "MaxSessionDuration", "Description", "AssumeRolePolicyDocument", "Policies",
+                     "ManagedPolicyArns", "PermissionsBoundary"}),
+    MANAGED_POLICY: frozenset({"ManagedPolicyName", "PolicyDocument", "Roles", "Path", "Description"}),
+}
 
 _VPC_KEYS = re.compile(r"lambda:(vpcids|subnetids|securitygroupids)", re.IGNORECASE)
 # Properties of other resources that name the role they run as.
 _ROLE_PROPERTIES = {"AWS::Lambda::Function": "Role", "AWS::StepFunctions::StateMachine": "RoleArn"}
+ROLE_USERS = tuple(_ROLE_PROPERTIES)  # finalize keeps the roles these use (walens.scanners.account.planned_services)
 
 
 def _document(value: Any) -> Any:

@@ -55,7 +55,7 @@ def declared(services: Sequence[str] = ()) -> set[tuple[str, str]]:
     names = resolve_services(services)
     out: set[tuple[str, str]] = set()
     mods = [module(n) for n in names]
-    mods.append(importlib.import_module("walens.scanners.account.ec2"))  # --all-regions
+    mods.append(importlib.import_module("walens.scanners.account.ec2").REGIONS)  # --all-regions
     if "lambda" in names:
         for name in FUNCTION_PHASE:
             try:

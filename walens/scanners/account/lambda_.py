@@ -18,6 +18,7 @@ from typing import Any
 
 from walens.model import Resource
 from walens.scanners.account.core import NOT_FOUND_CODES, CallFailed, Ctx, Gap
+from walens.scanners.account.ec2 import group_arn
 from walens.scanners.account.shape import parse_json, pick
 
 SERVICE = "lambda"
@@ -27,6 +28,7 @@ EIC = "AWS::Lambda::EventInvokeConfig"
 URL = "AWS::Lambda::Url"
 ALIAS = "AWS::Lambda::Alias"
 PERMISSION = "AWS::Lambda::Permission"
+CODE_SIGNING = "AWS::Lambda::CodeSigningConfig"
 
 OPERATIONS: dict[str, tuple[str, ...]] = {
     "ListFunctions": (FUNCTION, EIC, URL, ALIAS, PERMISSION),
@@ -38,7 +40,7 @@ OPERATIONS: dict[str, tuple[str, ...]] = {
     "GetFunctionUrlConfig": (URL,),
     "ListAliases": (ALIAS,),
     "GetPolicy": (PERMISSION,),
-    "ListCodeSigningConfigs": (),
+    "ListCodeSigningConfigs": (CODE_SIGNING,),
     "ListFunctionsByCodeSigningConfig": (),
     "GetFunctionCodeSigningConfig": (),
     "GetFunctionRecursionConfig": (),
@@ -56,6 +58,22 @@ _ESM_KEYS = ("EventSourceArn", "BatchSize", "MaximumBatchingWindowInSeconds", "F
              "FilterCriteria", "ScalingConfig", "Topics", "Queues", "SelfManagedEventSource",
              "SourceAccessConfigurations", "KMSKeyArn", "MetricsConfig", "ProvisionedPollerConfig",
              "AmazonManagedKafkaEventSourceConfig", "SelfManagedKafkaEventSourceConfig", "DocumentDBEventSourceConfig")
+# Everything function_properties() may set.
+_FUNCTION_PROPERTIES = (*_FUNCTION_KEYS, "TracingConfig", "Environment", "VpcConfig", "DeadLetterConfig", "Layers",
+                        "LoggingConfig", "EphemeralStorage", "SnapStart", "ImageConfig", "FileSystemConfigs")
+# What this collector fills in (walens.needs): resource type -> the Properties it sets when the account has them.
+PROVIDES: dict[str, frozenset[str]] = {
+    FUNCTION: frozenset({*_FUNCTION_PROPERTIES, "ReservedConcurrentExecutions", "CodeSigningConfigArn",
+                         "RecursiveLoop"}),
+    ESM: frozenset({*_ESM_KEYS, "FunctionName", "Enabled"}),
+    EIC: frozenset({"FunctionName", "Qualifier", "MaximumRetryAttempts", "MaximumEventAgeInSeconds",
+                    "DestinationConfig"}),
+    URL: frozenset({"TargetFunctionArn", "AuthType", "Cors", "InvokeMode", "Qualifier"}),
+    ALIAS: frozenset({"FunctionName", "Name", "FunctionVersion", "Description", "RoutingConfig"}),
+    PERMISSION: frozenset({"FunctionName", "Action", "Principal", "SourceArn", "SourceAccount", "FunctionUrlAuthType",
+                           "PrincipalOrgID", "EventSourceToken"}),
+    CODE_SIGNING: frozenset({"Description", "AllowedPublishers", "CodeSigningPolicies"}),
+}
 
 
 def function_properties(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -69,6 +87,12 @@ def function_properties(cfg: dict[str, Any]) -> dict[str, Any]:
     vpc = cfg.get("VpcConfig") or {}
     if vpc.get("SubnetIds"):  # the API returns empty lists for a function outside any VPC
         props["VpcConfig"] = pick(vpc, ("SubnetIds", "SecurityGroupIds", "Ipv6AllowedForDualStack"))
+        parts = str(cfg.get("FunctionArn") or "").split(":")
+        if len(parts) > 4 and isinstance(props["VpcConfig"].get("SecurityGroupIds"), list):
+            # As a template's !Ref names them: the security group resources (ec2) relate unchanged.
+            props["VpcConfig"]["SecurityGroupIds"] = [
+                "{{ref:" + group_arn(parts[1], parts[3], parts[4], str(g)) + "}}"
+                for g in props["VpcConfig"]["SecurityGroupIds"]]
     target = (cfg.get("DeadLetterConfig") or {}).get("TargetArn")
     if target:
         props["DeadLetterConfig"] = {"TargetArn": target}
@@ -145,7 +169,8 @@ class _Region:
 
 
 def collect(ctx: Ctx) -> None:
-    ctx.spawn(_event_source_mappings, ctx)  # first: it runs even when the function listing is denied
+    if ctx.wants(ESM):
+        ctx.spawn(_event_source_mappings, ctx)  # first: it runs even when the function listing is denied
     region = _Region()
     functions = []
     for cfg in ctx.pages("ListFunctions", "Functions"):
@@ -153,10 +178,15 @@ def collect(ctx: Ctx) -> None:
             id=cfg["FunctionArn"], type=FUNCTION, properties=function_properties(cfg), name=cfg["FunctionName"],
             arn=cfg["FunctionArn"], metadata=pick(cfg, ("State", "LastUpdateStatus", "LastModified", "CodeSize")),
         )))
+    signing = ctx.wants(FUNCTION, "CodeSigningConfigArn") and bool(functions)
+    if signing or ctx.wants(CODE_SIGNING):
+        # One listing serves both: the configs themselves (SEC017) and which function uses which (SEC016).
+        region.code_signing = _code_signing(ctx, configs=ctx.wants(CODE_SIGNING), functions=signing)
     if not functions:
         return
-    region.code_signing = _code_signing(ctx)
-    region.unfound_reserved = _reserved_total(ctx)
+    if not signing:
+        region.code_signing = {}
+    region.unfound_reserved = _reserved_total(ctx) if ctx.wants(FUNCTION, "ReservedConcurrentExecutions") else 0
     # Spawned tasks start after this one returns: the first function's details (run here) have by then
     # found any operation the endpoint lacks, whatever the number of workers.
     for fn in functions[1:]:
@@ -168,22 +198,48 @@ def _unqualified(function_arn: str) -> str:
     return ":".join(function_arn.split(":")[:7])
 
 
-def _code_signing(ctx: Ctx) -> dict[str, str] | None:
+def _code_signing(ctx: Ctx, *, configs: bool = False, functions: bool = True) -> dict[str, str] | None:
     """Function ARN -> its code signing config ARN for the whole region; None when the listing failed.
 
     A function in no config's ``ListFunctionsByCodeSigningConfig`` has none. On any failure the function
-    tasks ask ``GetFunctionCodeSigningConfig`` instead, which records its own gap if it fails too.
+    tasks ask ``GetFunctionCodeSigningConfig`` instead, which records its own gap if it fails too. With
+    ``configs`` the configs themselves become ``AWS::Lambda::CodeSigningConfig`` resources, and a failed
+    listing is a gap (nothing else would show them).
     """
     found: dict[str, str] = {}
     try:
-        for config in ctx.pages("ListCodeSigningConfigs", "CodeSigningConfigs", record=False):
+        listed = ctx.pages("ListCodeSigningConfigs", "CodeSigningConfigs", record=False)
+    except CallFailed as exc:
+        if configs:
+            ctx.scope.collected.add_gap(exc.gap)
+        return None
+    try:
+        for config in listed:
             arn = config["CodeSigningConfigArn"]
-            for function_arn in ctx.pages("ListFunctionsByCodeSigningConfig", "FunctionArns", record=False,
-                                          CodeSigningConfigArn=arn):
-                found[_unqualified(str(function_arn))] = arn
+            if configs:
+                _code_signing_config(ctx, config)
+            if functions:
+                for function_arn in ctx.pages("ListFunctionsByCodeSigningConfig", "FunctionArns", record=False,
+                                              CodeSigningConfigArn=arn):
+                    found[_unqualified(str(function_arn))] = arn
     except (CallFailed, KeyError):
         return None
     return found
+
+
+def _code_signing_config(ctx: Ctx, config: dict[str, Any]) -> None:
+    arn = str(config["CodeSigningConfigArn"])
+    props: dict[str, Any] = {}
+    if config.get("Description"):
+        props["Description"] = config["Description"]
+    publishers = (config.get("AllowedPublishers") or {}).get("SigningProfileVersionArns")
+    if publishers:
+        props["AllowedPublishers"] = {"SigningProfileVersionArns": list(publishers)}
+    policy = (config.get("CodeSigningPolicies") or {}).get("UntrustedArtifactOnDeployment")
+    if policy:
+        props["CodeSigningPolicies"] = {"UntrustedArtifactOnDeployment": policy}
+    ctx.add(Resource(id=arn, type=CODE_SIGNING, properties=props, name=config.get("CodeSigningConfigId") or arn,
+                     arn=arn))
 
 
 def _reserved_total(ctx: Ctx) -> int | None:
@@ -216,6 +272,8 @@ def _event_source_mappings(ctx: Ctx) -> None:
 
 
 def _details(ctx: Ctx, region: _Region, fn: Resource) -> None:
+    # The call planner (ctx.wants): only what a selected rule reads is asked; the five detail reads have no
+    # bulk form, so a full review costs about 5.3 calls per function and a security review about 2.
     name = fn.name
     if not region.reservations_settled():
         try:
@@ -240,40 +298,45 @@ def _details(ctx: Ctx, region: _Region, fn: Resource) -> None:
                 fn.properties["CodeSigningConfigArn"] = answer["CodeSigningConfigArn"]
         except CallFailed as exc:
             fn.properties["CodeSigningConfigArn"] = exc.unknown
-    try:
-        answer = region.ask(ctx, "GetFunctionRecursionConfig",
-                            lambda: ctx.call("GetFunctionRecursionConfig", FunctionName=name)) or {}
-        if answer.get("RecursiveLoop"):
-            fn.properties["RecursiveLoop"] = answer["RecursiveLoop"]
-    except CallFailed as exc:
-        fn.properties["RecursiveLoop"] = exc.unknown
-    try:
-        configs = region.ask(ctx, "ListFunctionEventInvokeConfigs", lambda: ctx.pages(
-            "ListFunctionEventInvokeConfigs", "FunctionEventInvokeConfigs", FunctionName=name))
-        for cfg in configs:
-            _event_invoke_config(ctx, fn, cfg)
-    except CallFailed as exc:
-        ctx.unknown(fn, "related", "event_invoke_config", exc)
-        ctx.unknown(fn, "facts", "invoked_async", exc)
-    try:
-        for cfg in _url_configs(ctx, region, fn):
-            _url(ctx, fn, cfg)
-    except CallFailed as exc:
-        ctx.unknown(fn, "related", "url", exc)
-    try:
-        aliases = region.ask(ctx, "ListAliases", lambda: ctx.pages("ListAliases", "Aliases", FunctionName=name))
-        for alias in aliases:
-            _alias(ctx, fn, alias)
-    except CallFailed as exc:
-        ctx.unknown(fn, "related", "aliases", exc)
-    try:
-        policy = region.ask(ctx, "GetPolicy", lambda: ctx.call("GetPolicy", FunctionName=name, missing_ok=True))
-        if policy:
-            _permissions(ctx, fn, parse_json(policy.get("Policy")))
-    except CallFailed as exc:
-        for key in ("permissions", "async_invokers"):
-            ctx.unknown(fn, "related", key, exc)
-        ctx.unknown(fn, "facts", "invoked_async", exc)
+    if ctx.wants(FUNCTION, "RecursiveLoop"):
+        try:
+            answer = region.ask(ctx, "GetFunctionRecursionConfig",
+                                lambda: ctx.call("GetFunctionRecursionConfig", FunctionName=name)) or {}
+            if answer.get("RecursiveLoop"):
+                fn.properties["RecursiveLoop"] = answer["RecursiveLoop"]
+        except CallFailed as exc:
+            fn.properties["RecursiveLoop"] = exc.unknown
+    if ctx.wants(EIC):
+        try:
+            configs = region.ask(ctx, "ListFunctionEventInvokeConfigs", lambda: ctx.pages(
+                "ListFunctionEventInvokeConfigs", "FunctionEventInvokeConfigs", FunctionName=name))
+            for cfg in configs:
+                _event_invoke_config(ctx, fn, cfg)
+        except CallFailed as exc:
+            ctx.unknown(fn, "related", "event_invoke_config", exc)
+            ctx.unknown(fn, "facts", "invoked_async", exc)
+    if ctx.wants(URL):
+        try:
+            for cfg in _url_configs(ctx, region, fn):
+                _url(ctx, fn, cfg)
+        except CallFailed as exc:
+            ctx.unknown(fn, "related", "url", exc)
+    if ctx.wants(ALIAS):
+        try:
+            aliases = region.ask(ctx, "ListAliases", lambda: ctx.pages("ListAliases", "Aliases", FunctionName=name))
+            for alias in aliases:
+                _alias(ctx, fn, alias)
+        except CallFailed as exc:
+            ctx.unknown(fn, "related", "aliases", exc)
+    if ctx.wants(PERMISSION):
+        try:
+            policy = region.ask(ctx, "GetPolicy", lambda: ctx.call("GetPolicy", FunctionName=name, missing_ok=True))
+            if policy:
+                _permissions(ctx, fn, parse_json(policy.get("Policy")))
+        except CallFailed as exc:
+            for key in ("permissions", "async_invokers"):
+                ctx.unknown(fn, "related", key, exc)
+            ctx.unknown(fn, "facts", "invoked_async", exc)
 
 
 def _qualifier(function_arn: str) -> str | None:

@@ -15,6 +15,10 @@ REGION_UNKNOWNS: dict[str, list[tuple[str, str, str]]] = {
     "DescribeLogGroups": [("AWS::Lambda::Function", "related", "log_group"),
                           ("AWS::StepFunctions::StateMachine", "related", "log_group")],
 }
+# What this collector fills in (walens.needs): resource type -> the Properties it sets when the account has them.
+PROVIDES: dict[str, frozenset[str]] = {
+    LOG_GROUP: frozenset({"LogGroupName", "RetentionInDays", "KmsKeyId", "LogGroupClass"}),
+}
 
 
 def collect(ctx: Ctx) -> None:

@@ -20,6 +20,8 @@ POLICY = "AWS::Organizations::Policy"
 
 OPERATIONS: dict[str, tuple[str, ...]] = {"ListPolicies": (POLICY,), "DescribePolicy": ()}
 NOT_IN_USE = "AWSOrganizationsNotInUseException"
+# What this collector fills in (walens.needs): resource type -> the Properties it sets when the account has them.
+PROVIDES: dict[str, frozenset[str]] = {POLICY: frozenset({"Name", "Type", "Description", "Content"})}
 
 
 def collect(ctx: Ctx) -> None:

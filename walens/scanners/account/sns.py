@@ -32,6 +32,12 @@ _TOPIC_BOOLEANS = ("FifoTopic", "ContentBasedDeduplication")
 # Subscription attributes a rule may read; JSON ones are parsed as a template would write them.
 _SUB_JSON = ("FilterPolicy", "RedrivePolicy", "DeliveryPolicy", "ReplayPolicy")
 _SUB_TEXT = ("FilterPolicyScope", "SubscriptionRoleArn")
+# What this collector fills in (walens.needs): resource type -> the Properties it sets when the account has them.
+PROVIDES: dict[str, frozenset[str]] = {
+    TOPIC: frozenset({"TopicName", *_TOPIC_TEXT, *_TOPIC_BOOLEANS}),
+    TOPIC_POLICY: frozenset({"Topics", "PolicyDocument"}),
+    SUBSCRIPTION: frozenset({"TopicArn", "Protocol", "Endpoint", *_SUB_JSON, *_SUB_TEXT, "RawMessageDelivery"}),
+}
 
 
 def topic_properties(name: str, attrs: dict[str, Any]) -> dict[str, Any]:

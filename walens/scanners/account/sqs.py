@@ -17,6 +17,10 @@ _NUMBERS = ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "Rece
             "MaximumMessageSize", "KmsDataKeyReusePeriodSeconds")
 _BOOLEANS = ("FifoQueue", "ContentBasedDeduplication", "SqsManagedSseEnabled")
 _TEXT = ("KmsMasterKeyId", "DeduplicationScope", "FifoThroughputLimit")
+# What this collector fills in (walens.needs): resource type -> the Properties it sets when the account has them.
+PROVIDES: dict[str, frozenset[str]] = {
+    QUEUE: frozenset({"QueueName", *_NUMBERS, *_BOOLEANS, *_TEXT, "RedrivePolicy", "RedriveAllowPolicy"}),
+}
 
 
 def queue_properties(name: str, attrs: dict[str, Any]) -> dict[str, Any]:

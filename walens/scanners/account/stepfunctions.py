@@ -12,6 +12,11 @@ SERVICE = "stepfunctions"
 STATE_MACHINE = "AWS::StepFunctions::StateMachine"
 
 OPERATIONS: dict[str, tuple[str, ...]] = {"ListStateMachines": (STATE_MACHINE,), "DescribeStateMachine": ()}
+# What this collector fills in (walens.needs): resource type -> the Properties it sets when the account has them.
+PROVIDES: dict[str, frozenset[str]] = {
+    STATE_MACHINE: frozenset({"StateMachineName", "StateMachineType", "RoleArn", "Definition", "DefinitionString",
+                              "LoggingConfiguration", "TracingConfiguration", "EncryptionConfiguration"}),
+}
 
 
 def state_machine_properties(sm: dict[str, Any]) -> dict[str, Any]:

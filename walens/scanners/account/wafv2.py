@@ -37,6 +37,13 @@ REGION_UNKNOWNS: dict[str, list[tuple[str, str, str]]] = {
 _RESOURCE_TYPES = ("API_GATEWAY", "APPSYNC")
 # Error "codes" botocore fills in from the HTTP status when the body is not an AWS error document.
 _NO_AWS_ERROR = frozenset({"500", "501"})
+# What this collector fills in (walens.needs): resource type -> the Properties it sets when the account has them.
+PROVIDES: dict[str, frozenset[str]] = {
+    WEB_ACL: frozenset({"Scope", "Name", "Description", "DefaultAction", "Rules", "VisibilityConfig",
+                        "CustomResponseBodies", "CaptchaConfig", "ChallengeConfig", "TokenDomains",
+                        "AssociationConfig"}),
+    ASSOCIATION: frozenset({"ResourceArn", "WebACLArn"}),
+}
 
 
 def web_acl_properties(acl: dict[str, Any]) -> dict[str, Any]:
