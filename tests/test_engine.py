@@ -312,3 +312,22 @@ def test_a_dotted_placeholder_on_a_message_argument_still_renders() -> None:
     r = rule(message={"en": "Function {name}: {mem.x} / {params.max_mb}", "ja": "関数 {name}"})
     (finding,) = engine.evaluate([fn("Big", MemorySize=2048)], [r])
     assert finding.message == "Function Big: None / 1024"
+
+
+def test_an_unknown_inside_a_list_read_only_for_its_truth_does_not_undecide_the_condition() -> None:
+    import jmespath
+
+    consumer = {"Properties": {"RecursiveLoop": Unknown("lambda:GetFunctionRecursionConfig was denied")}}
+    view = {"related": {"consumers": [consumer]}, "facts": {"dlq_for": []}}
+    # A non-empty list is true whatever it holds: the queue has a consumer, decided.
+    assert engine._decide(jmespath.compile("!(related.consumers) && !(facts.dlq_for)"), view, "when", True) is False
+    assert engine._decide(jmespath.compile("related.consumers || facts.dlq_for"), view, "when", True) is True
+    # Read for its content, the same Unknown decides nothing.
+    with pytest.raises(engine._Undecided, match="denied"):
+        engine._decide(jmespath.compile("related.consumers[?Properties.RecursiveLoop == 'Allow']"), view, "x", True)
+    with pytest.raises(engine._Undecided, match="denied"):
+        engine._decide(jmespath.compile("length(related.consumers[0].Properties) == `0`"), view, "x", True)
+    # An Unknown in place of the list itself is still undecided.
+    unknown_list = {"related": {"consumers": Unknown("the listing was denied")}, "facts": {"dlq_for": []}}
+    with pytest.raises(engine._Undecided, match="listing was denied"):
+        engine._decide(jmespath.compile("!(related.consumers)"), unknown_list, "when", True)

@@ -120,32 +120,40 @@ def _chain(node: dict[str, Any]) -> list[dict[str, Any]] | None:
     return [{"type": "subexpression", "children": steps[: i + 1]} for i in range(len(steps))]
 
 
-def _root_paths(node: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
-    """Every path the expression reads from the root, as its list of prefixes."""
+# Nodes whose result's truthiness depends only on their children's truthiness (not on what a non-empty
+# list or object holds): a path read directly under them, or as the whole condition, is read for truth.
+_TRUTH_NODES = frozenset({"not_expression", "and_expression", "or_expression"})
+
+
+def _root_paths(node: dict[str, Any], truth: bool = True) -> Iterator[tuple[list[dict[str, Any]], bool]]:
+    """Every path the expression reads from the root, as its list of prefixes, and whether only the
+    truthiness of its value counts (``!(related.consumers)``: a non-empty list is true whatever it holds)."""
     kind = node.get("type")
     if kind in _PATH_NODES:
         chain = _chain(node)
         if chain is not None:
-            yield chain
+            yield chain, truth
             return
     children = node.get("children") or []
     if kind in ("projection", "value_projection", "filter_projection", "pipe", "subexpression",
                 "index_expression"):
         # Only the left side reads from the root; the rest reads each element (beneath the left side).
         if children:
-            yield from _root_paths(children[0])
+            yield from _root_paths(children[0], False)
         return
     for child in children:
         if isinstance(child, dict):
-            yield from _root_paths(child)
+            yield from _root_paths(child, truth and kind in _TRUTH_NODES)
 
 
 @dataclass(frozen=True, slots=True)
 class _Probe:
-    """A compiled expression (walens.jmes) and the root paths it reads, each as its compiled prefixes."""
+    """A compiled expression (walens.jmes), the root paths it reads, each as its compiled prefixes, and
+    for each whether only its truthiness counts (then an Unknown beneath it cannot change the result)."""
 
     search: Fn
     paths: tuple[tuple[Fn, ...], ...]
+    truth_only: tuple[bool, ...]
 
 
 _PROBES: dict[str, _Probe] = {}
@@ -154,8 +162,9 @@ _PROBES: dict[str, _Probe] = {}
 def _probe(expr: jmespath.parser.ParsedResult) -> _Probe:
     cached = _PROBES.get(expr.expression)
     if cached is None:
-        paths = tuple(tuple(compile_node(step) for step in chain) for chain in _root_paths(expr.parsed))
-        cached = _PROBES[expr.expression] = _Probe(search_fn(expr), paths)
+        read = list(_root_paths(expr.parsed))
+        paths = tuple(tuple(compile_node(step) for step in chain) for chain, _ in read)
+        cached = _PROBES[expr.expression] = _Probe(search_fn(expr), paths, tuple(truth for _, truth in read))
     return cached
 
 
@@ -190,12 +199,12 @@ def _unknown_beneath(value: Any, seen: dict[int, Unknown | None] | set[int]) -> 
 
 def _unknown_read(probe: _Probe, root: Mapping[str, Any], *, beneath: bool) -> Unknown | None:
     """An Unknown on a path the expression reads: at any prefix, or also beneath it when ``beneath``."""
-    for chain in probe.paths:
+    for chain, truth_only in zip(probe.paths, probe.truth_only):
         for i, step in enumerate(chain):
             value = step(root)
             if isinstance(value, Unknown):
                 return value
-            if beneath and i == len(chain) - 1:
+            if beneath and not truth_only and i == len(chain) - 1:
                 found = _unknown_beneath(value, set())
                 if found is not None:
                     return found

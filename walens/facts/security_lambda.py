@@ -214,6 +214,8 @@ def _no_echo(spec: Any) -> bool:
 def secret_parameters(resource: Resource, inventory: Sequence[Resource]) -> list[str] | Unknown:
     """Template parameters without ``NoEcho`` that reach the function's environment and are secret-like
     (by the parameter's name, or by the name of the variable they fill)."""
+    if resource.source != "template":
+        return []  # parameters are the template author's: a deployed function has none (template rules)
     variables = _variables(resource)
     if isinstance(variables, Unknown):
         return variables
@@ -254,6 +256,8 @@ def deploy_time_secrets(resource: Resource, inventory: Sequence[Resource]) -> li
     """Environment variables that receive a secret's value when the stack deploys: a ``NoEcho`` parameter
     or a Secrets Manager dynamic reference (``VAR (NoEcho parameter P)``, ``VAR (Secrets Manager dynamic
     reference)``). Names only: values are never read into the result."""
+    if resource.source != "template":
+        return []  # parameters are the template author's: a deployed function has none (template rules)
     variables = _variables(resource)
     if isinstance(variables, Unknown):
         return variables

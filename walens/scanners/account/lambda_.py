@@ -60,7 +60,8 @@ _ESM_KEYS = ("EventSourceArn", "BatchSize", "MaximumBatchingWindowInSeconds", "F
              "AmazonManagedKafkaEventSourceConfig", "SelfManagedKafkaEventSourceConfig", "DocumentDBEventSourceConfig")
 # Everything function_properties() may set.
 _FUNCTION_PROPERTIES = (*_FUNCTION_KEYS, "TracingConfig", "Environment", "VpcConfig", "DeadLetterConfig", "Layers",
-                        "LoggingConfig", "EphemeralStorage", "SnapStart", "ImageConfig", "FileSystemConfigs")
+                        "LoggingConfig", "EphemeralStorage", "SnapStart", "ImageConfig", "FileSystemConfigs",
+                        "DurableConfig")
 # What this collector fills in (walens.needs): resource type -> the Properties it sets when the account has them.
 PROVIDES: dict[str, frozenset[str]] = {
     FUNCTION: frozenset({*_FUNCTION_PROPERTIES, "ReservedConcurrentExecutions", "CodeSigningConfigArn",
