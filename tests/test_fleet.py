@@ -1,0 +1,169 @@
+"""walens fleet: partitions (account × region) scanned through the read-only role, retried, merged, diffed.
+
+moto's multi-account STS: credentials from AssumeRole into ``arn:aws:iam::<ID>:role/...`` act in <ID>, so
+each member account is seeded through its own role with a different defect in each region.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+pytest.importorskip("moto")
+import boto3  # noqa: E402
+
+from test_account_multi import ROLE, _function, _member_session, assume_calls  # noqa: E402
+from test_account_scan import ACCOUNT, OTHER, REGION, aws  # noqa: E402,F401
+
+M1, M2, BAD = "111111111111", "222222222222", "333333333333"
+
+
+def _session(account: str, region: str) -> Any:
+    if account == ACCOUNT:
+        return boto3.Session(region_name=region)
+    s = _member_session(account)
+    creds = s.get_credentials()
+    return boto3.Session(aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key,
+                         aws_session_token=creds.token, region_name=region)
+
+
+def seed() -> None:
+    # OPS001 (X-Ray tracing): PassThrough fails, Active passes.
+    _function(_session(ACCOUNT, REGION), "home-fn")
+    _function(_session(M1, REGION), "m1-east", TracingConfig={"Mode": "Active"})
+    _function(_session(M1, OTHER), "m1-west", TracingConfig={"Mode": "Active"})
+    _function(_session(M2, REGION), "m2-east", TracingConfig={"Mode": "Active"})
+    _function(_session(M2, OTHER), "m2-west")
+
+
+def options(**kw: Any) -> Any:
+    from walens.fleet.worker import ScanOptions
+
+    kw.setdefault("role_name", ROLE)
+    kw.setdefault("select", ["OPS001"])
+    kw.setdefault("services", ["lambda"])
+    kw.setdefault("fail_on", "never")
+    kw.setdefault("logs_insights", False)
+    return ScanOptions(**kw)
+
+
+def run_fleet(opts: Any, accounts: list[str], tmp: Any, run: str, scan: Any = None) -> Any:
+    from walens.fleet import merge, plan, runner, worker
+    from walens.fleet.store import LocalStore
+
+    sleeps: list[float] = []
+    parts = plan.partitions(accounts, [REGION, OTHER])
+    caller = boto3.Session(region_name=REGION)
+    scan = scan or (lambda p: worker.scan_partition(p, opts, session=caller))
+    results = runner.run(parts, scan, opts, jobs=2, per_account=1, retries=2, backoff=0.5, sleep=sleeps.append)
+    written = merge.finish(LocalStore(tmp), run, results)
+    written.review["_sleeps"] = sleeps
+    return written
+
+
+def _by_partition(doc: dict[str, Any]) -> dict[tuple[str, str], set[tuple[str, str]]]:
+    out: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for f in doc["findings"]:
+        r = f["resource"]
+        out.setdefault((r["account"], r["region"]), set()).add((r["name"], f["status"]))
+    return out
+
+
+def test_each_partition_is_reviewed_in_its_account_and_region_and_a_refused_one_is_not_assessed(
+        aws: None, tmp_path: Any) -> None:
+    seed()
+    seen: list[dict[str, Any]] = []
+    opts = options(hooks=[assume_calls(seen, refuse={BAD})])
+    doc = run_fleet(opts, [ACCOUNT, M1, M2, BAD], tmp_path, "r1").review
+    assert _by_partition(doc) == {
+        (ACCOUNT, REGION): {("home-fn", "fail")},
+        (M1, REGION): {("m1-east", "pass")}, (M1, OTHER): {("m1-west", "pass")},
+        (M2, REGION): {("m2-east", "pass")}, (M2, OTHER): {("m2-west", "fail")},
+    }
+    fleet = doc["fleet"]
+    status = {(p["account"], p["region"]): (p["status"], p["attempts"]) for p in fleet["partitions"]}
+    assert status[(BAD, REGION)] == ("not_assessed", 3) and status[(BAD, OTHER)] == ("not_assessed", 3)
+    assert {v for k, v in status.items() if k[0] != BAD} == {("assessed", 1)}
+    assert fleet["coverage"] == {"assessed": 6, "not_assessed": 2, "planned": 8}
+    assert doc["summary"]["not_assessed_partitions"] == 2
+    gaps = [g for g in doc["gaps"] if g["kind"] == "not_assessed"]
+    assert {(g["account"], g["region"]) for g in gaps} == {(BAD, REGION), (BAD, OTHER)}
+    assert all("AccessDenied" == g["error_code"] and "OPS001" in g["rules"] for g in gaps)
+    # backoff between attempts: two waits for each refused partition, none for the others
+    assert len(doc["_sleeps"]) == 4 and all(0 <= s <= 1.0 for s in doc["_sleeps"])
+    accounts = {row["account"]: row for row in fleet["accounts"]}
+    assert accounts[M2]["score"] == 50 and accounts[M1]["score"] == 100 and accounts[BAD]["score"] is None
+    assert accounts[BAD]["regions_not_assessed"] == [REGION, OTHER]
+    regions = {row["region"]: row for row in fleet["regions"]}
+    assert regions[OTHER]["by_status"] == {"fail": 1, "pass": 1} and regions[OTHER]["accounts_assessed"] == 3
+    worst = fleet["worst_practices"]
+    assert len(worst) == 1 and worst[0]["accounts"] == [ACCOUNT, M2] and worst[0]["failing"] == 2
+    assert sorted(doc["scan"]["accounts"]) == sorted([ACCOUNT, M1, M2, BAD])
+
+
+def test_second_run_diffs_against_the_first_and_extends_the_trend(aws: None, tmp_path: Any) -> None:
+    seed()
+    opts = options()
+    first = run_fleet(opts, [ACCOUNT, M1, M2], tmp_path, "r1").review
+    assert "since_last_run" not in first["fleet"]
+    _session(M2, OTHER).client("lambda").delete_function(FunctionName="m2-west")  # the defect is gone
+    written = run_fleet(opts, [ACCOUNT, M1, M2], tmp_path, "r2")
+    since = written.review["fleet"]["since_last_run"]
+    assert (since["new"], since["resolved"], since["persisting"]) == (0, 1, 1)
+    assert [f["resource"]["arn"].split(":")[-1] for f in since["findings"]["resolved"]] == ["m2-west"]
+    assert [p["run"] for p in written.review["fleet"]["trend"]] == ["r1", "r2"]
+    assert [p["failing"] for p in written.review["fleet"]["trend"]] == [2, 1]
+    latest = json.loads((tmp_path / "latest.json").read_text())
+    assert latest == {"run": "r2", "key": "runs/r2/fleet.json"}
+    md = (tmp_path / "runs/r2/fleet.md").read_text()
+    assert "0 new, 1 resolved" in md and "| 222222222222 | 2/2 |" in md
+    page = (tmp_path / "runs/r2/fleet.html").read_text()
+    assert '<section id="fleet">' in page and "222222222222" in page
+
+
+def test_a_throttled_partition_is_retried_then_kept_as_partial(aws: None, tmp_path: Any) -> None:
+    from walens.fleet import worker
+    from walens.fleet.plan import Partition
+
+    seed()
+    opts = options()
+    caller = boto3.Session(region_name=REGION)
+    calls: dict[str, int] = {}
+
+    def flaky(p: Partition) -> dict[str, Any]:
+        """M1/us-east-1 is throttled on its first attempt; M2/eu-west-1 on every attempt."""
+        doc = worker.scan_partition(p, opts, session=caller)
+        calls[p.key] = calls.get(p.key, 0) + 1
+        if (p.key == f"{M1}/{REGION}" and calls[p.key] == 1) or p.key == f"{M2}/{OTHER}":
+            gap = {"account": p.account, "region": p.region, "service": "lambda", "operation": "ListFunctions",
+                   "action": "lambda:ListFunctions", "error_code": "ThrottlingException", "kind": "throttled",
+                   "reason": "still throttled after retries", "count": 1, "rules": ["OPS001"]}
+            return worker.classify(p, {**doc, "gaps": [gap]})
+        return doc
+
+    doc = run_fleet(opts, [M1, M2], tmp_path, "r1", scan=flaky).review
+    status = {(p["account"], p["region"]): (p["status"], p["attempts"]) for p in doc["fleet"]["partitions"]}
+    assert status[(M1, REGION)] == ("assessed", 2)
+    assert status[(M2, OTHER)] == ("partial", 3)
+    assert status[(M1, OTHER)] == ("assessed", 1)
+    partial = next(p for p in doc["fleet"]["partitions"] if p["status"] == "partial")
+    assert "lambda:ListFunctions" in partial["error"]
+    assert any(g["kind"] == "throttled" and g["account"] == M2 for g in doc["gaps"])
+    assert doc["fleet"]["coverage"] == {"assessed": 3, "partial": 1, "planned": 4}
+
+
+def test_a_partition_with_no_stored_result_is_reported_not_assessed(tmp_path: Any) -> None:
+    from walens.fleet import merge, store
+    from walens.fleet.plan import Partition
+
+    s = store.LocalStore(tmp_path)
+    parts = [Partition(M1, REGION), Partition(M2, REGION)]
+    store.save_plan(s, "r1", parts)
+    results = merge.load_results(s, "r1", store.load_plan(s, "r1"), options())
+    assert [r.outcome["status"] for r in results] == ["not_assessed", "not_assessed"]
+    doc = merge.finish(s, "r1", results).review
+    assert doc["fleet"]["coverage"] == {"not_assessed": 2, "planned": 2}
+    assert {g["account"] for g in doc["gaps"]} == {M1, M2}
+    assert doc["fleet"]["score"] is None
