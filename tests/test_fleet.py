@@ -167,3 +167,46 @@ def test_a_partition_with_no_stored_result_is_reported_not_assessed(tmp_path: An
     assert doc["fleet"]["coverage"] == {"not_assessed": 2, "planned": 2}
     assert {g["account"] for g in doc["gaps"]} == {M1, M2}
     assert doc["fleet"]["score"] is None
+
+
+def test_cli_fleet_run_with_a_per_account_waiver(aws: None, tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from walens.cli import app
+
+    seed()
+    waivers = tmp_path / "waivers.yml"
+    waivers.write_text(f"waivers:\n  - rule: OPS001\n    resource: '*'\n    account: '{M2}'\n    owner: ops\n"
+                       "    reason: tracing costs more than it tells here\n    expires: 2099-01-01\n")
+    out = tmp_path / "fleet"
+    result = CliRunner().invoke(app, ["fleet", "run", "-o", str(out), "--accounts", f"{ACCOUNT},{M2}",
+                                      "--role-name", ROLE, "--region", f"{REGION},{OTHER}", "--select", "OPS001",
+                                      "--services", "lambda", "--no-logs-insights", "--waivers", str(waivers),
+                                      "--fail-on", "high", "--backoff", "0"])
+    latest = json.loads((out / "latest.json").read_text())
+    doc = json.loads((out / latest["key"]).read_text())
+    assert _by_partition(doc) == {(ACCOUNT, REGION): {("home-fn", "fail")}, (M2, REGION): {("m2-east", "pass")},
+                                  (M2, OTHER): {("m2-west", "accepted")}}
+    assert doc["waivers"]["unused"] == []
+    assert "4/4 partitions assessed" in result.output
+    assert result.exit_code == (1 if doc["summary"]["failed"] else 0)
+    assert (out / latest["key"]).with_name("fleet.md").is_file()
+    assert len(list((out / "runs" / latest["run"] / "partitions").iterdir())) == 4
+    bad = CliRunner().invoke(app, ["fleet", "run", "-o", str(out), "--accounts", M2, "--region", REGION])
+    assert "--role-name" in str(bad.exception)
+
+
+def test_a_waiver_account_glob_limits_it_to_those_accounts() -> None:
+    from datetime import date
+
+    from walens.errors import UsageError
+    from walens.waivers import WaiverSet, parse
+
+    items = [{"rule": "OPS001", "resource": "*", "account": "2222*", "owner": "o", "reason": "r", "expires": "2099-01-01"},
+             {"rule": "OPS002", "resource": "*", "owner": "o", "reason": "r", "expires": "2099-01-01"}]
+    ws = WaiverSet("w.yml", parse({"waivers": items}, "w.yml"), today=date(2026, 1, 1))
+    assert ws.match("OPS001", "x", "c", {"id": "f", "account": M2}, None) is not None
+    assert ws.match("OPS001", "x", "c", {"id": "f", "account": M1}, None) is None
+    assert ws.match("OPS002", "x", "c", {"id": "f", "account": M1}, None) is not None  # fleet-wide
+    with pytest.raises(UsageError, match="account"):
+        parse({"waivers": [{**items[0], "account": "prod"}]}, "w.yml")

@@ -124,6 +124,10 @@ def fleet_review(results: Sequence[Any], *, run_id: str, fail_on: str | None = N
         "worst_practices": worst_practices(findings),
     }
     doc["fleet"] = fleet
+    sections = [d["waivers"] for d in docs if d.get("waivers")]
+    if sections:  # one waiver file for the fleet: unused only when no partition used it
+        unused = set.intersection(*({w["index"] for w in s.get("unused") or []} for s in sections))
+        doc["waivers"] = {**sections[0], "unused": [w for w in sections[0].get("unused") or [] if w["index"] in unused]}
     if any(o["status"] == NOT_ASSESSED for o in outcomes):
         doc["summary"]["not_assessed_partitions"] = sum(o["status"] == NOT_ASSESSED for o in outcomes)
     trend = list(((previous or {}).get("fleet") or {}).get("trend") or [])
