@@ -123,6 +123,16 @@ def test_second_run_diffs_against_the_first_and_extends_the_trend(aws: None, tmp
     assert '<section id="fleet">' in page and "222222222222" in page
 
 
+def test_a_partition_not_assessed_this_run_hides_nothing_as_resolved(aws: None, tmp_path: Any) -> None:
+    seed()
+    run_fleet(options(), [ACCOUNT, M2], tmp_path, "r1")
+    second = run_fleet(options(hooks=[assume_calls([], refuse={M2})]), [ACCOUNT, M2], tmp_path, "r2").review
+    since = second["fleet"]["since_last_run"]
+    # m2-west failed in r1; in r2 its account could not be entered: unseen, not resolved
+    assert (since["new"], since["resolved"], since["unseen"], since["persisting"]) == (0, 0, 1, 1)
+    assert "1 unseen" in (tmp_path / "runs/r2/fleet.md").read_text()
+
+
 def test_a_throttled_partition_is_retried_then_kept_as_partial(aws: None, tmp_path: Any) -> None:
     from walens.fleet import worker
     from walens.fleet.plan import Partition

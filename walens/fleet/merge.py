@@ -65,7 +65,8 @@ def summary_text(doc: dict[str, Any], where: str) -> str:
              f"assessed, {cov.get(NOT_ASSESSED, 0)} not assessed, {cov.get('partial', 0)} partial.",
              f"Failing findings: {sum(by_sev.values())} (high {by_sev.get('high', 0)}); fleet score {fleet.get('score')}."]
     if since:
-        lines.append(f"Since the last run: {since.get('new', 0)} new, {since.get('resolved', 0)} resolved.")
+        lines.append(f"Since the last run: {since.get('new', 0)} new, {since.get('resolved', 0)} resolved, "
+                     f"{since.get('unseen', 0)} unseen (partition not assessed).")
     else:
         lines.append("First run: no previous review to compare with.")
     missing = [f"{p['account']}/{p['region']}" for p in fleet.get("partitions") or [] if p["status"] == NOT_ASSESSED]

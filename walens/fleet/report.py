@@ -9,7 +9,8 @@ The document is an ordinary merged review document (every reporter reads it) wit
   partitions planned and assessed, findings by status and a score (passing share of the judged
   findings, ``null`` when nothing was judged: never 100 for what was not seen);
 - ``worst_practices``: the best practices failing in the most accounts, then by failing findings;
-- ``since_last_run``: the KAIZEN diff against the previous fleet review (walens.diff), when there is one;
+- ``since_last_run``: the KAIZEN diff against the previous fleet review (walens.diff), when there is one; a
+  failing finding whose partition was not (fully) assessed this run is ``unseen``, never ``resolved``;
 - ``trend``: one point per run (this one last), from the previous run's trend.
 """
 
@@ -97,6 +98,31 @@ def trend_point(doc: Mapping[str, Any], run_id: str) -> dict[str, Any]:
             "coverage": dict(fleet.get("coverage") or {}), "score": fleet.get("score")}
 
 
+def _where(arn: Any) -> tuple[str, str]:
+    """(account, region) of an ARN ("" when the ARN has none, e.g. IAM's region)."""
+    parts = str(arn or "").split(":")
+    return (parts[4], parts[3]) if len(parts) > 4 else ("", "")
+
+
+def _unseen(d: dict[str, Any], outcomes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The diff with findings that are absent only because their partition was not (fully) seen taken out of
+    ``resolved``: a failing finding of a partition not assessed this run is unseen, not resolved."""
+    blind = {(str(o["account"]), str(o["region"])) for o in outcomes if o["status"] != "assessed"}
+    blind_accounts = {a for a, _ in blind}
+    kept, unseen = [], []
+    for item in d["findings"]["resolved"]:
+        account, region = _where((item.get("resource") or {}).get("arn"))
+        hidden = (account, region) in blind or (region in ("", "global") and account in blind_accounts)
+        (unseen if hidden and item.get("now") == "absent" else kept).append(item)
+    d["findings"]["resolved"] = kept
+    d["findings"]["unseen"] = unseen
+    d["summary"]["resolved"] = len(kept)
+    d["summary"]["unseen"] = len(unseen)
+    for row in d.get("by_practice") or []:
+        row["resolved"] -= sum(1 for i in unseen if (i.get("pillar"), i.get("choice")) == (row["pillar"], row["choice"]))
+    return d
+
+
 def fleet_review(results: Sequence[Any], *, run_id: str, fail_on: str | None = None,
                  previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The fleet review document from the runner's results (objects with ``partition``, ``review``, ``outcome``).
@@ -135,7 +161,7 @@ def fleet_review(results: Sequence[Any], *, run_id: str, fail_on: str | None = N
         from walens.diff import diff, since_last
 
         d = diff(previous, doc, old_ref=((previous.get("fleet") or {}).get("run")), new_ref=run_id)
-        fleet["since_last_run"] = since_last(d)
+        fleet["since_last_run"] = {**since_last(_unseen(d, outcomes)), "unseen": d["summary"]["unseen"]}
     fleet["trend"] = [*trend, trend_point(doc, run_id)][-TREND_MAX:]
     return doc
 
@@ -165,7 +191,8 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
     if since:
         lines += ["## Since the last run", "",
                   f"{since.get('new', 0)} new, {since.get('resolved', 0)} resolved, "
-                  f"{since.get('changed_severity', 0)} changed severity, {since.get('persisting', 0)} persisting "
+                  f"{since.get('changed_severity', 0)} changed severity, {since.get('persisting', 0)} persisting, "
+                  f"{since.get('unseen', 0)} unseen (their partition was not assessed) "
                   f"(previous run {_cell(since.get('review'))}).", ""]
     lines += ["## Accounts", "", "| Account | Regions assessed | Not assessed | Pass | Fail | Not assessed findings "
               "| High | Score |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
