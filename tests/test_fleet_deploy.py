@@ -140,3 +140,33 @@ def test_merge_notifies_new_and_resolved_findings(sfn_aws: None, monkeypatch: py
     assert "s3://walens-fleet-reviews/runs/r1/fleet.html" in message
     with pytest.raises(ValueError, match="unknown walens fleet task"):
         lambda_.handler({"task": "nope"})
+
+
+def test_record_keeps_a_partial_review_and_records_the_lambda_error_otherwise(sfn_aws: None) -> None:
+    from test_fleet import M1, M2
+
+    from walens.fleet import lambda_
+    from walens.fleet import merge as fleet_merge
+    from walens.fleet.plan import Partition
+    from walens.fleet.runner import Result
+    from walens.fleet.store import S3Store, partition_key
+    from walens.fleet.worker import not_assessed, outcome
+
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="walens-fleet-reviews")
+    store = S3Store(s3, "walens-fleet-reviews")
+    partial = Partition(M1, "us-east-1")
+    doc = not_assessed(partial, "x", "y", lambda_.options(), 1)  # any review document will do as the partial one
+    fleet_merge.save_result(store, "r1", Result(partial, doc, outcome(partial, doc, "partial", 3, "throttled")))
+    cause = json.dumps({"errorType": "PartitionFailed", "errorMessage": f"{M2}/us-east-1: sts:AssumeRole denied"})
+    error = {"Error": "PartitionFailed", "Cause": cause}
+    assert lambda_.handler({"task": "record", "run": "r1", "account": M1, "region": "us-east-1",
+                            "error": error})["status"] == "partial"
+    kept = json.loads(store.get(partition_key("r1", partial)) or "{}")
+    assert kept["outcome"]["status"] == "partial" and kept["outcome"]["error"] == "throttled"
+    out = lambda_.handler({"task": "record", "run": "r1", "account": M2, "region": "us-east-1", "error": error})
+    assert out["status"] == "not_assessed"
+    stored = json.loads(store.get(partition_key("r1", Partition(M2, "us-east-1"))) or "{}")
+    assert stored["outcome"]["attempts"] == 3  # MAX_ATTEMPTS: the state machine's tries
+    assert stored["outcome"]["error"] == f"PartitionFailed: {M2}/us-east-1: sts:AssumeRole denied"
+    assert stored["review"]["gaps"][0]["kind"] == "not_assessed"
