@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from account import REPO, TRUST, _zip, fake_env, start_server  # noqa: E402
+from account import REPO, TRUST, _zip, fake_env, start_server
 
 HOME = "123456789012"  # moto's default account: the caller
 ROLE = "walens-audit"
@@ -139,24 +139,24 @@ def project(args: argparse.Namespace, accounts: int, regions: int, partitions: l
     waves = math.ceil(accounts / args.account_concurrency) * math.ceil(regions / args.per_account)
     minutes = (args.plan_s + waves * p95 + merge_s) / 60
     return [
-        f"Projected Step Functions run ({accounts} accounts × {regions} regions = {n} partitions, "
+        (f"Projected Step Functions run ({accounts} accounts × {regions} regions = {n} partitions, "
         f"ScanFunction {args.memory_gb:g} GB arm64, AccountConcurrency {args.account_concurrency}, "
-        f"PerAccountConcurrency {args.per_account}):",
+        f"PerAccountConcurrency {args.per_account}):"),
         "",
         "| item | arithmetic | per run |",
         "|---|---|---:|",
-        f"| state transitions | 3 + {accounts} + {n} + {retries} retries + {not_assessed} not assessed = {transitions} "
-        f"× ${args.price_transition}/1,000 | ${cost_sfn:.4f} |",
-        f"| Lambda compute | {n} × {mean:.2f} s (mean partition) × {args.memory_gb:g} GB + "
+        (f"| state transitions | 3 + {accounts} + {n} + {retries} retries + {not_assessed} not assessed = {transitions} "
+        f"× ${args.price_transition}/1,000 | ${cost_sfn:.4f} |"),
+        (f"| Lambda compute | {n} × {mean:.2f} s (mean partition) × {args.memory_gb:g} GB + "
         f"({args.plan_s:g} + {merge_s:.1f}) s × {args.memory_gb:g} GB = {gb_s_scan + gb_s_fleet:,.0f} GB-s × "
-        f"${args.price_gb_s:.10f}/GB-s | ${(gb_s_scan + gb_s_fleet) * args.price_gb_s:.4f} |",
-        f"| Lambda requests | {n + 3 + retries} × ${args.price_request}/1M | "
-        f"${(n + 3 + retries) * args.price_request / 1e6:.5f} |",
+        f"${args.price_gb_s:.10f}/GB-s | ${(gb_s_scan + gb_s_fleet) * args.price_gb_s:.4f} |"),
+        (f"| Lambda requests | {n + 3 + retries} × ${args.price_request}/1M | "
+        f"${(n + 3 + retries) * args.price_request / 1e6:.5f} |"),
         f"| S3 | {puts} PUT × ${args.price_put}/1,000 + {gets} GET × ${args.price_get}/1,000 | ${cost_s3:.4f} |",
         f"| **total** | | **${cost_sfn + cost_lambda + cost_s3:.3f}** |",
         "",
-        f"Time: {args.plan_s:g} s plan + {waves} waves (⌈{accounts}/{args.account_concurrency}⌉ × "
-        f"⌈{regions}/{args.per_account}⌉) × {p95:.1f} s (p95 partition) + {merge_s:.1f} s merge ≈ {minutes:.1f} min.",
+        (f"Time: {args.plan_s:g} s plan + {waves} waves (⌈{accounts}/{args.account_concurrency}⌉ × "
+        f"⌈{regions}/{args.per_account}⌉) × {p95:.1f} s (p95 partition) + {merge_s:.1f} s merge ≈ {minutes:.1f} min."),
     ]
 
 

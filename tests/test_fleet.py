@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 
 pytest.importorskip("moto")
-import boto3  # noqa: E402
-
-from test_account_multi import ROLE, _function, _member_session, assume_calls  # noqa: E402
-from test_account_scan import ACCOUNT, OTHER, REGION, aws  # noqa: E402,F401
+import boto3
+from test_account_multi import ROLE, _function, _member_session, assume_calls
+from test_account_scan import ACCOUNT, OTHER, REGION, aws
 
 M1, M2, BAD = "111111111111", "222222222222", "333333333333"
 

@@ -12,9 +12,8 @@ import pytest
 from walens.scanners.template import load_file
 
 pytest.importorskip("moto")
-import boto3  # noqa: E402
-
-from test_fleet_stepfunctions import DEPLOY, definition, sfn_aws  # noqa: E402,F401
+import boto3
+from test_fleet_stepfunctions import DEPLOY, definition, sfn_aws
 
 TEMPLATE = DEPLOY / "template.yaml"
 

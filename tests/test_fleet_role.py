@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from walens.cli import app
 
 pytest.importorskip("moto")
-from test_account_iampolicy import _allows  # noqa: E402
-from test_account_readonly import recorded  # noqa: E402,F401
-from test_account_scan import aws  # noqa: E402,F401
+from test_account_iampolicy import _allows
+from test_account_readonly import recorded
+from test_account_scan import aws
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKED_IN = ROOT / "deploy" / "fleet" / "member-role.yaml"

@@ -17,15 +17,14 @@ from typing import Any
 import pytest
 
 pytest.importorskip("moto")
-import boto3  # noqa: E402
-import botocore.session  # noqa: E402
-from botocore.awsrequest import AWSResponse  # noqa: E402
-from botocore.response import StreamingBody  # noqa: E402
-from moto import mock_aws  # noqa: E402
-
-from test_account_multi import ROLE, assume_calls  # noqa: E402
-from test_account_scan import ACCOUNT, OTHER, REGION, TODAY, fake_aws_env  # noqa: E402
-from test_fleet import BAD, M1, M2, seed  # noqa: E402
+import boto3
+import botocore.session
+from botocore.awsrequest import AWSResponse
+from botocore.response import StreamingBody
+from moto import mock_aws
+from test_account_multi import ROLE, assume_calls
+from test_account_scan import ACCOUNT, OTHER, REGION, TODAY, fake_aws_env
+from test_fleet import BAD, M1, M2, seed
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy" / "fleet"

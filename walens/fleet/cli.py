@@ -75,7 +75,7 @@ def run_command(
 
         parts = plan.profile_partitions(names, regions, account_of)
 
-        def session_for(p: plan.Partition) -> Any:  # noqa: F811 - one session a partition, its own profile
+        def session_for(p: plan.Partition) -> Any:
             return boto3.Session(profile_name=p.profile, region_name=p.region)
     else:
         caller = boto3.Session(profile_name=profile)

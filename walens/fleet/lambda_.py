@@ -26,9 +26,25 @@ from walens.fleet import merge as fleet_merge
 from walens.fleet import plan as fleet_plan
 from walens.fleet.plan import Partition
 from walens.fleet.runner import Result
-from walens.fleet.store import S3Store, dump, load_plan, partition_key, run_id, save_plan
-from walens.fleet.worker import (ASSESSED, NOT_ASSESSED, PARTIAL, PartitionError, PartitionThrottled, ScanOptions,
-                                 not_assessed, outcome, scan_partition)
+from walens.fleet.store import (
+    S3Store,
+    dump,
+    load_plan,
+    partition_key,
+    run_id,
+    save_plan,
+)
+from walens.fleet.worker import (
+    ASSESSED,
+    NOT_ASSESSED,
+    PARTIAL,
+    PartitionError,
+    PartitionThrottled,
+    ScanOptions,
+    not_assessed,
+    outcome,
+    scan_partition,
+)
 
 
 def _env(name: str, default: str = "") -> str:
@@ -55,8 +71,7 @@ def options(store: S3Store | None = None) -> ScanOptions:
     key = _env("WAIVERS_KEY")
     if key and store is not None:
         text = store.client.get_object(Bucket=store.bucket, Key=key)["Body"].read()
-        handle = tempfile.NamedTemporaryFile("wb", suffix=".yml", delete=False)  # noqa: SIM115 - read by path
-        with handle:
+        with tempfile.NamedTemporaryFile("wb", suffix=".yml", delete=False) as handle:  # read back by path
             handle.write(text)
         waivers_path = handle.name
     return ScanOptions(role_name=_env("ROLE_NAME") or None, external_id=_env("EXTERNAL_ID") or None,

@@ -61,8 +61,8 @@ def summary_text(doc: dict[str, Any], where: str) -> str:
     cov = fleet.get("coverage") or {}
     since = fleet.get("since_last_run") or {}
     by_sev = (doc.get("summary") or {}).get("by_severity") or {}
-    lines = [f"walens fleet review {fleet.get('run')}: {cov.get('assessed', 0)}/{cov.get('planned', 0)} partitions "
-             f"assessed, {cov.get(NOT_ASSESSED, 0)} not assessed, {cov.get('partial', 0)} partial.",
+    lines = [(f"walens fleet review {fleet.get('run')}: {cov.get('assessed', 0)}/{cov.get('planned', 0)} partitions "
+             f"assessed, {cov.get(NOT_ASSESSED, 0)} not assessed, {cov.get('partial', 0)} partial."),
              f"Failing findings: {sum(by_sev.values())} (high {by_sev.get('high', 0)}); fleet score {fleet.get('score')}."]
     if since:
         lines.append(f"Since the last run: {since.get('new', 0)} new, {since.get('resolved', 0)} resolved, "

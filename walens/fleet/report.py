@@ -47,12 +47,12 @@ def _rows(outcomes: Sequence[Mapping[str, Any]], findings: Sequence[Mapping[str,
             row[f"{other}s_assessed"] += 1
     for f in findings:
         r = f.get("resource") or {}
-        row = rows.get(str(r.get(key)))
-        if row is None:
+        hit = rows.get(str(r.get(key)))
+        if hit is None:
             continue
-        row["by_status"][str(f.get("status"))] += 1
+        hit["by_status"][str(f.get("status"))] += 1
         if f.get("status") == "fail" and f.get("severity") == "high":
-            row["high"] += 1
+            hit["high"] += 1
     out = []
     for name in sorted(rows):
         row = rows[name]
@@ -76,7 +76,7 @@ def worst_practices(findings: Sequence[Mapping[str, Any]], limit: int = WORST_MA
                                        "rules": set()})
         row["accounts"].add(str((f.get("resource") or {}).get("account")))
         row["failing"] += 1
-        row["high"] += f.get("severity") == "high"
+        row["high"] += int(f.get("severity") == "high")
         row["rules"].add(str(f.get("rule_id")))
     out = []
     for row in rows.values():
@@ -109,7 +109,8 @@ def _unseen(d: dict[str, Any], outcomes: Sequence[Mapping[str, Any]]) -> dict[st
     ``resolved``: a failing finding of a partition not assessed this run is unseen, not resolved."""
     blind = {(str(o["account"]), str(o["region"])) for o in outcomes if o["status"] != "assessed"}
     blind_accounts = {a for a, _ in blind}
-    kept, unseen = [], []
+    kept: list[dict[str, Any]] = []
+    unseen: list[dict[str, Any]] = []
     for item in d["findings"]["resolved"]:
         account, region = _where((item.get("resource") or {}).get("arn"))
         hidden = (account, region) in blind or (region in ("", "global") and account in blind_accounts)
@@ -119,7 +120,7 @@ def _unseen(d: dict[str, Any], outcomes: Sequence[Mapping[str, Any]]) -> dict[st
     d["summary"]["resolved"] = len(kept)
     d["summary"]["unseen"] = len(unseen)
     for row in d.get("by_practice") or []:
-        row["resolved"] -= sum(1 for i in unseen if (i.get("pillar"), i.get("choice")) == (row["pillar"], row["choice"]))
+        row["resolved"] -= len([i for i in unseen if (i.get("pillar"), i.get("choice")) == (row["pillar"], row["choice"])])
     return d
 
 
@@ -177,9 +178,9 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
     fleet = doc.get("fleet") or {}
     cov = fleet.get("coverage") or {}
     lines = [f"# Fleet review {_cell(fleet.get('run'))}", "",
-             f"Partitions (account × region): {cov.get('planned', 0)} planned, {cov.get('assessed', 0)} assessed, "
+             (f"Partitions (account × region): {cov.get('planned', 0)} planned, {cov.get('assessed', 0)} assessed, "
              f"{cov.get(PARTIAL, 0)} partial, {cov.get(NOT_ASSESSED, 0)} not assessed. "
-             f"Fleet score: {_cell(fleet.get('score'))}", ""]
+             f"Fleet score: {_cell(fleet.get('score'))}"), ""]
     missing = [p for p in fleet.get("partitions") or [] if p.get("status") != "assessed"]
     if missing:
         lines += ["## Partitions not fully assessed", "", "| Account | Region | Status | Attempts | Error |",
@@ -190,12 +191,12 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
     since = fleet.get("since_last_run")
     if since:
         lines += ["## Since the last run", "",
-                  f"{since.get('new', 0)} new, {since.get('resolved', 0)} resolved, "
+                  (f"{since.get('new', 0)} new, {since.get('resolved', 0)} resolved, "
                   f"{since.get('changed_severity', 0)} changed severity, {since.get('persisting', 0)} persisting, "
                   f"{since.get('unseen', 0)} unseen (their partition was not assessed) "
-                  f"(previous run {_cell(since.get('review'))}).", ""]
-    lines += ["## Accounts", "", "| Account | Regions assessed | Not assessed | Pass | Fail | Not assessed findings "
-              "| High | Score |", "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+                  f"(previous run {_cell(since.get('review'))})."), ""]
+    lines += ["## Accounts", "", ("| Account | Regions assessed | Not assessed | Pass | Fail | Not assessed findings "
+              "| High | Score |"), "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row in fleet.get("accounts") or []:
         s = row["by_status"]
         lines.append(f"| {_cell(row['account'])} | {row['regions_assessed']}/{row['regions_planned']} | "
@@ -235,9 +236,9 @@ def render_html_section(doc: Mapping[str, Any]) -> str:
 
     cov = fleet.get("coverage") or {}
     parts = [f"<section id=\"fleet\"><h2>Fleet review {e(str(fleet.get('run')))}</h2>",
-             f"<p>Partitions: {cov.get('planned', 0)} planned, {cov.get('assessed', 0)} assessed, "
+             (f"<p>Partitions: {cov.get('planned', 0)} planned, {cov.get('assessed', 0)} assessed, "
              f"{cov.get(PARTIAL, 0)} partial, {cov.get(NOT_ASSESSED, 0)} not assessed. "
-             f"Fleet score: {e(str(fleet.get('score')))}</p>"]
+             f"Fleet score: {e(str(fleet.get('score')))}</p>")]
     missing = [p for p in fleet.get("partitions") or [] if p.get("status") != "assessed"]
     if missing:
         parts += ["<h3>Partitions not fully assessed</h3>",

@@ -58,4 +58,4 @@ def render(services: Sequence[str] = (), *, partition: str = "aws") -> str:
     """The template as YAML text (the checked-in copy is exactly this)."""
     import yaml
 
-    return yaml.safe_dump(template(services, partition=partition), sort_keys=False, width=120)
+    return str(yaml.safe_dump(template(services, partition=partition), sort_keys=False, width=120))

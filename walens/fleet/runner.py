@@ -19,8 +19,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from walens.fleet.plan import Partition
-from walens.fleet.worker import (ASSESSED, NOT_ASSESSED, PARTIAL, PartitionError, PartitionThrottled, ScanOptions,
-                                 not_assessed, outcome)
+from walens.fleet.worker import (
+    ASSESSED,
+    NOT_ASSESSED,
+    PARTIAL,
+    PartitionError,
+    PartitionThrottled,
+    ScanOptions,
+    not_assessed,
+    outcome,
+)
 
 
 @dataclass
@@ -47,7 +55,7 @@ class AccountLimiter:
 
 def delay(attempt: int, backoff: float, rand: Callable[[], float] = random.random) -> float:
     """Seconds to wait before attempt ``attempt + 1``: exponential, full jitter."""
-    return backoff * (2 ** attempt) * rand()
+    return float(backoff * (2 ** attempt) * rand())
 
 
 def run_one(partition: Partition, scan: Callable[[Partition], dict[str, Any]], options: ScanOptions, *,
