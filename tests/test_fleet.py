@@ -219,3 +219,27 @@ def test_a_waiver_account_glob_limits_it_to_those_accounts() -> None:
     assert ws.match("OPS002", "x", "c", {"id": "f", "account": M1}, None) is not None  # fleet-wide
     with pytest.raises(UsageError, match="account"):
         parse({"waivers": [{**items[0], "account": "prod"}]}, "w.yml")
+
+
+def test_cli_fleet_run_over_profiles_reviews_each_profiles_account(aws: None, tmp_path: Any) -> None:
+    """--profiles: no role is named; each profile acts in its own account (here: assume-role profiles)."""
+    from typer.testing import CliRunner
+
+    from walens.cli import app
+
+    seed()
+    (tmp_path / "no-config").write_text(
+        "[profile home]\naws_access_key_id = testing\naws_secret_access_key = testing\n"
+        + "".join(f"[profile p{a[0]}]\nrole_arn = arn:aws:iam::{a}:role/{ROLE}\ncredential_source = Environment\n"
+                  for a in (M1, M2)))
+    out = tmp_path / "fleet"
+    result = CliRunner().invoke(app, ["fleet", "run", "-o", str(out), "--profiles", "home,p1,p2,p1",
+                                      "--region", REGION, "--select", "OPS001", "--services", "lambda",
+                                      "--no-logs-insights", "--fail-on", "never"])
+    assert result.exit_code == 0, result.output
+    latest = json.loads((out / "latest.json").read_text())
+    doc = json.loads((out / latest["key"]).read_text())
+    assert _by_partition(doc) == {(ACCOUNT, REGION): {("home-fn", "fail")}, (M1, REGION): {("m1-east", "pass")},
+                                  (M2, REGION): {("m2-east", "pass")}}
+    assert [(p["account"], p.get("profile")) for p in doc["fleet"]["partitions"]] == [
+        (ACCOUNT, "home"), (M1, "p1"), (M2, "p2")]
