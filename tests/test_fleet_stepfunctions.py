@@ -68,12 +68,13 @@ def sfn_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Any:
         yield
 
 
-def lambda_service(monkeypatch: pytest.MonkeyPatch, invocations: list[dict[str, Any]]) -> None:
+def lambda_service(monkeypatch: pytest.MonkeyPatch, invocations: list[dict[str, Any]],
+                   assumed: list[dict[str, Any]] | None = None) -> None:
     """Answer lambda:Invoke with the real handler; refuse sts:AssumeRole into BAD on every client."""
     from walens.fleet.lambda_ import handler
 
     original = botocore.session.Session.create_client
-    refuse = assume_calls([], refuse={BAD})
+    refuse = assume_calls(assumed if assumed is not None else [], refuse={BAD})
 
     def invoke(params: dict[str, Any], **_: Any) -> Any:
         name = params["url_path"].split("/functions/")[1].split("/")[0]
@@ -106,7 +107,8 @@ def test_the_state_machine_reviews_every_partition_and_reports_the_refused_ones(
     seed()
     boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
     invocations: list[dict[str, Any]] = []
-    lambda_service(monkeypatch, invocations)
+    assumed: list[dict[str, Any]] = []
+    lambda_service(monkeypatch, invocations, assumed)
     sfn = boto3.client("stepfunctions", region_name=REGION)
     arn = sfn.create_state_machine(name="walens-fleet", definition=json.dumps(_shorten_waits(definition())),
                                    roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn")["stateMachineArn"]
@@ -141,5 +143,8 @@ def test_the_state_machine_reviews_every_partition_and_reports_the_refused_ones(
     failing = {(f["resource"]["account"], f["resource"]["region"], f["resource"]["name"])
                for f in doc["findings"] if f["status"] == "fail"}
     assert failing == {(ACCOUNT, REGION, "home-fn"), (M2, OTHER, "m2-west")}
+    # the scanner's own account is read through the member role too (the function's own role cannot read)
+    own = [a for a in assumed if a["RoleArn"] == f"arn:aws:iam::{ACCOUNT}:role/{ROLE}"]
+    assert len(own) == 2 and {a["RoleSessionName"] for a in own} == {"walens-fleet"}
     for key in ("fleet.md", "fleet.html"):
         s3.head_object(Bucket=BUCKET, Key=latest["key"].replace("fleet.json", key))

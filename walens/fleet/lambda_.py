@@ -105,6 +105,34 @@ def plan(event: Mapping[str, Any], context: Any = None, *, session: Any = None) 
             "partitions": len(parts)}
 
 
+def _own_account(session: Any, opts: ScanOptions) -> Any:
+    """For the scanner's own account: a session in the member role there too (the Lambda's own role may not read).
+
+    The account scan reads the caller's own account with the caller's credentials; here those are the
+    function's execution role, which only writes to the bucket and assumes roles. So the scanner account
+    is read through the same read-only role as every member (deploy member-role.yaml there as a stack).
+    """
+    import boto3
+
+    if not opts.role_name:
+        return None
+    identity = session.client("sts").get_caller_identity()
+    own, partition = str(identity["Account"]), str(identity.get("Arn") or "arn:aws").split(":")[1]
+
+    def session_for(p: Partition) -> Any:
+        if p.account != own:
+            return None
+        params: dict[str, Any] = {"RoleArn": f"arn:{partition}:iam::{own}:role/{opts.role_name}",
+                                  "RoleSessionName": "walens-fleet"}
+        if opts.external_id:
+            params["ExternalId"] = opts.external_id
+        creds = session.client("sts").assume_role(**params)["Credentials"]
+        return boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                             aws_session_token=creds["SessionToken"], region_name=p.region)
+
+    return session_for
+
+
 def scan(event: Mapping[str, Any], context: Any = None, *, session: Any = None) -> dict[str, Any]:
     """Review one partition and store its result; raise for Step Functions to retry (or catch)."""
     session = session or _session()
@@ -113,7 +141,7 @@ def scan(event: Mapping[str, Any], context: Any = None, *, session: Any = None) 
     attempts = int(event.get("attempt") or 0) + 1
     opts = options(store)
     try:
-        doc = scan_partition(p, opts, session=session)
+        doc = scan_partition(p, opts, session=session, session_for=_own_account(session, opts))
     except PartitionThrottled as exc:
         if exc.review is not None:
             fleet_merge.save_result(store, run, Result(p, exc.review, outcome(p, exc.review, PARTIAL, attempts,

@@ -92,9 +92,9 @@ def scan_partition(partition: Partition, options: ScanOptions, *, session: Any =
 
     from walens.pipeline import scan_account
 
-    direct = session_for(partition) if session_for is not None else None
-    multi = direct is None and bool(options.role_name)
     try:
+        direct = session_for(partition) if session_for is not None else None
+        multi = direct is None and bool(options.role_name)
         doc = scan_account(
             session=direct if direct is not None else session,
             regions=[partition.region],
