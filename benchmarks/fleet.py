@@ -10,7 +10,7 @@ time and peak memory are measured, and the partitions' own scan times (each part
 
 - Step Functions Standard: state transitions = 3 (Plan, ScanAccounts, Merge) + per account 1 (ScanRegions)
   + 1 per partition (ScanPartition) + retries + 1 per not-assessed partition (RecordNotAssessed);
-- Lambda: ScanFunction invocations (one per partition) × its duration × 1 GB, plus 3 FleetFunction calls;
+- Lambda: ScanFunction invocations (one per partition) × its duration × 1 GB, plus plan and merge at 3 GB;
 - time: Plan + ceil(A / AccountConcurrency) × ceil(R / PerAccountConcurrency) × the p95 partition time + Merge.
 
 Prices are parameters (``--price-*``), defaulting to the us-east-1 list prices written in docs/fleet.md.
@@ -131,7 +131,7 @@ def project(args: argparse.Namespace, accounts: int, regions: int, partitions: l
     mean = statistics.fmean(partitions)
     p95 = sorted(partitions)[max(0, math.ceil(0.95 * n) - 1)]
     gb_s_scan = n * mean * args.memory_gb
-    gb_s_fleet = (args.plan_s + merge_s) * args.memory_gb
+    gb_s_fleet = (args.plan_s + merge_s) * args.fleet_memory_gb
     cost_sfn = transitions * args.price_transition / 1000
     cost_lambda = (gb_s_scan + gb_s_fleet) * args.price_gb_s + (n + 3 + retries) * args.price_request / 1e6
     puts, gets = n + 6, n + 4
@@ -148,7 +148,7 @@ def project(args: argparse.Namespace, accounts: int, regions: int, partitions: l
         (f"| state transitions | 3 + {accounts} + {n} + {retries} retries + {not_assessed} not assessed = {transitions} "
         f"× ${args.price_transition}/1,000 | ${cost_sfn:.4f} |"),
         (f"| Lambda compute | {n} × {mean:.2f} s (mean partition) × {args.memory_gb:g} GB + "
-        f"({args.plan_s:g} + {merge_s:.1f}) s × {args.memory_gb:g} GB = {gb_s_scan + gb_s_fleet:,.0f} GB-s × "
+        f"({args.plan_s:g} + {merge_s:.1f}) s × {args.fleet_memory_gb:g} GB = {gb_s_scan + gb_s_fleet:,.0f} GB-s × "
         f"${args.price_gb_s:.10f}/GB-s | ${(gb_s_scan + gb_s_fleet) * args.price_gb_s:.4f} |"),
         (f"| Lambda requests | {n + 3 + retries} × ${args.price_request}/1M | "
         f"${(n + 3 + retries) * args.price_request / 1e6:.5f} |"),
@@ -169,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-account", type=int, default=2)
     parser.add_argument("--services", default=None, help="--services for the scan (default: all)")
     parser.add_argument("--latency-ms", type=float, default=20.0)
-    parser.add_argument("--memory-gb", type=float, default=1.0)
+    parser.add_argument("--memory-gb", type=float, default=1.0, help="ScanFunction memory (GB)")
+    parser.add_argument("--fleet-memory-gb", type=float, default=3.0, help="FleetFunction memory (GB): plan, merge")
     parser.add_argument("--account-concurrency", type=int, default=40)
     parser.add_argument("--plan-s", type=float, default=3.0, help="Plan task seconds (ListAccounts + S3 writes)")
     parser.add_argument("--price-transition", type=float, default=0.025, help="USD per 1,000 state transitions")
