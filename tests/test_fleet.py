@@ -243,3 +243,36 @@ def test_cli_fleet_run_over_profiles_reviews_each_profiles_account(aws: None, tm
                                   (M2, REGION): {("m2-east", "pass")}}
     assert [(p["account"], p.get("profile")) for p in doc["fleet"]["partitions"]] == [
         (ACCOUNT, "home"), (M1, "p1"), (M2, "p2")]
+
+
+def test_the_runner_interleaves_accounts_and_keeps_the_per_account_limit() -> None:
+    """Two jobs, one partition per account at once: the first two partitions run together only if they are
+    of different accounts (each waits at the barrier for the other); no account ever has two at once."""
+    import threading
+
+    from walens.fleet import runner
+    from walens.fleet.plan import partitions
+
+    barrier = threading.Barrier(2, timeout=10)
+    lock = threading.Lock()
+    running: dict[str, int] = {}
+    peak: dict[str, int] = {}
+    first: list[str] = []
+
+    def scan(p: Any) -> dict[str, Any]:
+        with lock:
+            running[p.account] = running.get(p.account, 0) + 1
+            peak[p.account] = max(peak.get(p.account, 0), running[p.account])
+            first.append(p.key)
+            wait = len(first) <= 2
+        if wait:
+            barrier.wait()
+        with lock:
+            running[p.account] -= 1
+        return {"findings": [], "summary": {}, "gaps": []}
+
+    parts = partitions([M1, M2], [REGION, OTHER])
+    results = runner.run(parts, scan, options(), jobs=2, per_account=1, retries=0)
+    assert [r.partition for r in results] == parts  # plan order
+    assert {k.split("/")[0] for k in first[:2]} == {M1, M2}
+    assert peak == {M1: 1, M2: 1}

@@ -111,5 +111,14 @@ def run(partitions: Sequence[Partition], scan: Callable[[Partition], dict[str, A
             gc.collect()
         return result
 
+    # Accounts interleaved (every account's first region, then every second one, ...): a worker waiting on
+    # an account's limit would hold a pool slot that another account's partition could use.
+    seen: dict[str, int] = {}
+    rank = []
+    for i, p in enumerate(partitions):
+        seen[p.account] = seen.get(p.account, -1) + 1
+        rank.append((seen[p.account], i))
+    order = [i for _, i in sorted(rank)]
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="walens-fleet") as pool:
-        return list(pool.map(one, partitions))
+        futures = {i: pool.submit(one, partitions[i]) for i in order}
+        return [futures[i].result() for i in range(len(partitions))]
