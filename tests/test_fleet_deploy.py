@@ -91,6 +91,8 @@ def test_the_template_substitutes_every_placeholder_of_the_definition() -> None:
     assert machine["DefinitionUri"] == "statemachine.asl.json"
     events = machine["Events"]["Weekly"]
     assert events["Type"] == "ScheduleV2" and "MON" in template.data["Parameters"]["ScheduleExpression"]["Default"]
+    env = template.data["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["PARTITION_RETRIES"] == {"Ref": "PartitionRetries"}  # the same number as the Retry's MaxAttempts
     functions = {k: v for k, v in template.data["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
     assert set(functions) == {"FleetFunction", "ScanFunction"}
     handler = (DEPLOY / "src" / "app.py").read_text(encoding="utf-8")
@@ -166,6 +168,6 @@ def test_record_keeps_a_partial_review_and_records_the_lambda_error_otherwise(sf
     out = lambda_.handler({"task": "record", "run": "r1", "account": M2, "region": "us-east-1", "error": error})
     assert out["status"] == "not_assessed"
     stored = json.loads(store.get(partition_key("r1", Partition(M2, "us-east-1"))) or "{}")
-    assert stored["outcome"]["attempts"] == 3  # MAX_ATTEMPTS: the state machine's tries
+    assert stored["outcome"]["attempts"] == 3  # PARTITION_RETRIES 2: the state machine tried 3 times
     assert stored["outcome"]["error"] == f"PartitionFailed: {M2}/us-east-1: sts:AssumeRole denied"
     assert stored["review"]["gaps"][0]["kind"] == "not_assessed"

@@ -61,7 +61,7 @@ def sfn_aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Any:
     monkeypatch.setattr(runtime, "today", lambda: TODAY)
     env = {"BUCKET": BUCKET, "REGIONS": f"{REGION},{OTHER}", "ACCOUNTS": f"{ACCOUNT},{M1},{M2},{BAD}",
            "ROLE_NAME": ROLE, "SELECT": "OPS001", "SERVICES": "lambda", "LOGS_INSIGHTS": "false",
-           "FAIL_ON": "never", "MAX_ATTEMPTS": "3", "MAX_WORKERS": "2"}
+           "FAIL_ON": "never", "PARTITION_RETRIES": SUBSTITUTIONS["PartitionRetries"], "MAX_WORKERS": "2"}
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):

@@ -3,8 +3,9 @@
 Configuration comes from the function's environment (set by the SAM template):
 ``BUCKET`` / ``PREFIX`` (where runs live), ``REGIONS`` (comma-separated), ``ACCOUNTS`` (comma-separated; empty:
 every active account of the organization), ``ROLE_NAME``, ``EXTERNAL_ID``, ``SERVICES``, ``SELECT``, ``IGNORE``,
-``FAIL_ON``, ``LANG``, ``LOGS_INSIGHTS`` (``false`` skips it), ``WAIVERS_KEY`` (a waiver file in the bucket),
-``MAX_ATTEMPTS`` (the state machine's Retry, for the report) and ``TOPIC_ARN`` (optional notification).
+``FAIL_ON``, ``LANG_REPORT`` (en or ja), ``MAX_WORKERS``, ``LOGS_INSIGHTS`` (``false`` skips it), ``WAIVERS_KEY`` (a waiver file in the bucket),
+``PARTITION_RETRIES`` (the state machine's Retry MaxAttempts: a failed partition was tried once more than
+that) and ``TOPIC_ARN`` (optional notification).
 
 - :func:`plan`: the partitions, grouped by account for the Distributed Map (``runs/<run>/items.json``);
 - :func:`scan`: one partition; raises ``PartitionThrottled`` / ``PartitionFailed`` (Step Functions Retry
@@ -163,7 +164,7 @@ def record(event: Mapping[str, Any], context: Any = None, *, session: Any = None
         cause = str(json.loads(cause).get("errorMessage") or cause)
     except (ValueError, AttributeError):
         pass
-    attempts = int(_env("MAX_ATTEMPTS", "1") or 1)
+    attempts = int(_env("PARTITION_RETRIES", "0") or 0) + 1
     stored = store.get(partition_key(run, p))
     if stored is not None and json.loads(stored)["outcome"]["status"] == PARTIAL:
         return {"run": run, **p.to_dict(), "status": PARTIAL}
