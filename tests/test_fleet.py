@@ -276,3 +276,23 @@ def test_the_runner_interleaves_accounts_and_keeps_the_per_account_limit() -> No
     assert [r.partition for r in results] == parts  # plan order
     assert {k.split("/")[0] for k in first[:2]} == {M1, M2}
     assert peak == {M1: 1, M2: 1}
+
+
+def test_cli_fleet_run_over_the_organization(aws: None, tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from walens.cli import app
+
+    org = boto3.client("organizations", region_name=REGION)
+    org.create_organization(FeatureSet="ALL")
+    created = [org.create_account(AccountName=n, Email=f"{n}@example.com")["CreateAccountStatus"]["AccountId"]
+               for n in ("alpha", "beta")]
+    out = tmp_path / "fleet"
+    result = CliRunner().invoke(app, ["fleet", "run", "-o", str(out), "--organization", "--role-name", ROLE,
+                                      "--region", REGION, "--select", "OPS001", "--services", "lambda",
+                                      "--no-logs-insights", "--fail-on", "never"])
+    assert result.exit_code == 0, result.output
+    latest = json.loads((out / "latest.json").read_text())
+    plan = json.loads((out / "runs" / latest["run"] / "plan.json").read_text())
+    assert plan == [{"account": a, "region": REGION} for a in sorted([ACCOUNT, *created])]
+    assert "3/3 partitions assessed" in result.output
