@@ -991,6 +991,11 @@ def _forgiving_choices(command: Any) -> Any:
     return command
 
 
+from walens.fleet.cli import fleet_app  # noqa: E402 - the fleet commands live with the fleet
+
+app.add_typer(fleet_app, name="fleet")
+
+
 def main() -> None:
     """Entry point: run the app, print user errors on one line, keep tracebacks for --debug."""
     # A review builds many small, acyclic objects (nodes, views, findings) that live to the end of the

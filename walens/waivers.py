@@ -1,7 +1,8 @@
 """Accepted risks: ``.walens-waivers.yml``, each waiver with an owner, a reason and an expiry date.
 
 A waiver names a rule (ID or name) or a best practice (ChoiceId), a resource glob (logical ID, SAM
-origin or ARN) and optionally a file glob. A failing finding it matches becomes ``accepted`` with
+origin or ARN) and optionally a file glob and an account glob (``account: "1111*"``: a fleet review's waiver
+held in those accounts only; without it a waiver holds fleet-wide). A failing finding it matches becomes ``accepted`` with
 ``waiver: {owner, reason, ticket, expires}`` until the end of its ``expires`` day; after that the
 finding stays ``fail`` and carries ``waiver_expired: true``, so an accepted risk is never forgotten.
 
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
     from walens.engine import Finding
 
 WAIVER_NAMES = (".walens-waivers.yml", ".walens-waivers.yaml")
-KEYS = ("rule", "choice", "resource", "file", "owner", "reason", "ticket", "expires")
+KEYS = ("rule", "choice", "resource", "file", "account", "owner", "reason", "ticket", "expires")
+_ACCOUNT = re.compile(r"^[0-9*?]{1,12}$")
 _RULE = re.compile(r"^(?:[A-Z]+[0-9]{3}|[a-z0-9]+(?:-[a-z0-9]+)*)$")
 
 
@@ -45,6 +47,7 @@ class Waiver:
     choice: str | None = None
     file: str | None = None
     ticket: str | None = None
+    account: str | None = None  # an account ID glob (fleet reviews): the waiver holds in those accounts only
 
     @property
     def target(self) -> str:
@@ -61,8 +64,11 @@ class Waiver:
 
     def entry(self, today: date) -> dict[str, Any]:
         """The waiver as the review's ``waivers`` section lists it."""
-        return {"index": self.index, "rule": self.rule, "choice": self.choice, "resource": self.resource,
-                "file": self.file, **self.to_doc(), "days_left": (self.expires - today).days}
+        out = {"index": self.index, "rule": self.rule, "choice": self.choice, "resource": self.resource,
+               "file": self.file, **self.to_doc(), "days_left": (self.expires - today).days}
+        if self.account is not None:
+            out["account"] = self.account
+        return out
 
 
 def find_file(start: str | os.PathLike[str] | None = None) -> Path | None:
@@ -101,6 +107,17 @@ def _expires(item: Mapping[str, Any], where: str, path: str) -> date:
         return date.fromisoformat(str(value).strip())
     except ValueError:
         raise UsageError(f"{where}.expires: {value!r} is not an ISO date (YYYY-MM-DD)", file=path) from None
+
+
+def _account(item: Mapping[str, Any], where: str, path: str) -> str | None:
+    value = item.get("account")
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = f"{value:012d}"
+    text = _text({"account": value}, "account", where, path, required=False)
+    if text is not None and not _ACCOUNT.match(text):
+        raise UsageError(f"{where}.account: {text!r} is not an account ID or a glob of one (digits, * and ?)",
+                         file=path)
+    return text
 
 
 def parse(data: Any, path: str) -> list[Waiver]:
@@ -145,6 +162,7 @@ def parse(data: Any, path: str) -> list[Waiver]:
             reason=_text(item, "reason", where, path, required=True) or "",
             ticket=_text(item, "ticket", where, path, required=False),
             expires=_expires(item, where, path),
+            account=_account(item, where, path),
         ))
     return out
 
@@ -206,6 +224,7 @@ class WaiverSet:
         found = [w for w in self.waivers
                  if w.covers(rule_id, rule_name, choice)
                  and any(fnmatch.fnmatchcase(n, w.resource) for n in names)
+                 and (w.account is None or fnmatch.fnmatchcase(str(resource.get("account") or ""), w.account))
                  and self._file_matches(w, file)]
         if not found:
             return None
