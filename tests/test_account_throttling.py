@@ -152,7 +152,8 @@ def test_every_request_waits_its_turn(aws: None, monkeypatch: pytest.MonkeyPatch
         if client.meta.service_model.service_name == "lambda":
             client.meta.events.register("before-call.*.*", lambda model, **_: calls.update([model.name]))
 
-    doc = scan(services=["lambda"], select=["OPS001"], hooks=[count])
+    # Rules that read per-function details (policy, URL, invoke configs), so each function costs calls.
+    doc = scan(services=["lambda"], select=["OPS001", "SEC014", "SEC004", "REL003"], hooks=[count])
     assert _seen_functions(doc) == names
     assert sum(calls.values()) == doc["scan"]["api_calls"]["lambda"] > 10
     policy, others = calls["GetPolicy"], sum(calls.values()) - calls["GetPolicy"]
