@@ -842,6 +842,7 @@ def diff_command(
     """What changed between two reviews: new, resolved, persisting and changed-severity findings."""
     from walens import diff
     from walens.history import open_history
+    from walens.reporters import diff as diff_report
 
     need_history = old is None or new is None or not (Path(old).is_file() and Path(new).is_file())
     store = open_history(history_location) if need_history else None
@@ -868,10 +869,11 @@ def diff_command(
     if fmt is DiffFormat.html:  # the trend chart of the two reviews, and the rule titles
         from walens.history import trend_point
 
-        extra = {"trend": [trend_point(old_doc, _short_ref(old_doc, old_ref)),
+        extra = {"since": diff.since_last(result),
+                 "trend": [trend_point(old_doc, _short_ref(old_doc, old_ref)),
                            trend_point(new_doc, _short_ref(new_doc, new_ref))],
                  "rules": {**(old_doc.get("rules") or {}), **(new_doc.get("rules") or {})}}
-    _write_text(diff.render(result, fmt.value, lang.value, **extra), output)
+    _write_text(diff_report.render(result, fmt.value, lang.value, **extra), output)
 
 
 def _short_ref(doc: dict[str, Any], ref: str) -> str:

@@ -19,8 +19,8 @@ from walens import __version__
 from walens.errors import UsageError
 from walens.jmes import Fn, compile_node, search_fn
 from walens.model import MISSING_TEXT, Location, Resource, Severity, Status, Unknown, not_assessed_message
+from walens.nodes import StrNode
 from walens.rules import Rule
-from walens.scanners.nodes import StrNode
 from walens.views import view as build_view
 
 SCHEMA_VERSION = "1"

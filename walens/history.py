@@ -475,7 +475,7 @@ TREND_MAX = 12  # reviews in a trend: the current one and up to 11 before it
 
 def failing_by_pillar(doc: Mapping[str, Any]) -> dict[str, int]:
     """Failing findings per pillar (every pillar, in lens order; a finding is a risk while ``fail``)."""
-    from walens.reporters._common import PILLARS
+    from walens.model import PILLARS
 
     counts = dict.fromkeys(PILLARS, 0)
     for f in doc.get("findings") or []:
@@ -486,7 +486,7 @@ def failing_by_pillar(doc: Mapping[str, Any]) -> dict[str, int]:
 
 def trend_point(doc: Mapping[str, Any], ref: str | None, by_pillar: Mapping[str, int] | None = None) -> dict[str, Any]:
     """One review in a trend: ``{review, finished_at, failing: {pillar: n}, total}``."""
-    from walens.reporters._common import PILLARS
+    from walens.model import PILLARS
 
     counts = dict(by_pillar) if by_pillar is not None else failing_by_pillar(doc)
     counts = {**dict.fromkeys(PILLARS, 0), **counts}

@@ -38,6 +38,35 @@ class Pillar(StrEnum):
     COST_OPTIMIZATION = "costOptimization"
 
 
+# Orders every layer sorts by (reviews, diffs, histories, reports): severity high first, the WA Tool pillar order.
+SEVERITIES = tuple(s.value for s in Severity)
+PILLARS = tuple(p.value for p in Pillar)
+_SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+_PILLAR_RANK = {p: i for i, p in enumerate(PILLARS)}
+
+
+# The predefined CodeDeploy configurations of a SAM DeploymentPreference ``Type`` (walens.scanners.sam_function
+# expands them; walens.facts.ops_deploy recognises them in the expansion).
+DEPLOYMENT_TYPES = frozenset({
+    "Canary10Percent5Minutes", "Canary10Percent10Minutes", "Canary10Percent15Minutes",
+    "Canary10Percent30Minutes", "Linear10PercentEvery1Minute", "Linear10PercentEvery2Minutes",
+    "Linear10PercentEvery3Minutes", "Linear10PercentEvery10Minutes", "AllAtOnce",
+})
+
+# How a finding changed between two reviews (walens.diff), in the order diffs list them.
+DIFF_KINDS = ("new", "resolved", "changed_severity", "persisting")
+
+
+def severity_rank(severity: object) -> int:
+    """Sort key: high first, unknown severities last."""
+    return _SEVERITY_RANK.get(str(severity), len(SEVERITIES))
+
+
+def pillar_rank(pillar: object) -> int:
+    """Sort key: the WA Tool pillar order, unknown pillars last."""
+    return _PILLAR_RANK.get(str(pillar), len(PILLARS))
+
+
 @dataclass(frozen=True, slots=True)
 class Location:
     """Where something was written: a file and 1-based line and column."""

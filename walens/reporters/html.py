@@ -797,16 +797,17 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, title:
     return _environment().from_string(source).render(context)
 
 
-def render_diff(d: Mapping[str, Any], lang: str = "en", *, trend: list[Mapping[str, Any]] | None = None,
-                rules: Mapping[str, Any] | None = None) -> str:
+def render_diff(d: Mapping[str, Any], lang: str = "en", *, since: Mapping[str, Any],
+                trend: list[Mapping[str, Any]] | None = None, rules: Mapping[str, Any] | None = None) -> str:
     """``walens diff --format html``: the diff ``d`` (``walens.diff.diff``) as one self-contained page.
 
-    ``trend`` adds the chart (``walens.history.trend_point`` of each review); ``rules`` (the reviews'
+    ``since`` is the diff's short form (``walens.diff.since_last(d)``): the caller computes it. ``trend``
+    adds the chart (``walens.history.trend_point`` of each review); ``rules`` (the reviews'
     ``rules``) gives the rule titles. Every finding of every kind is listed, persisting ones too.
     """
     from markupsafe import Markup
 
-    from walens import diff
+    from walens.reporters.diff import counts_line, review_label
 
     t = Labels(lang)
     old, new = d.get("old_review") or {}, d.get("new_review") or {}
@@ -817,7 +818,7 @@ def render_diff(d: Mapping[str, Any], lang: str = "en", *, trend: list[Mapping[s
              if (i.get("location") or {}).get("file")]
     shown = with_display_paths({"scan": {"inputs": [{"path": f} for f in files]},
                                 "since_last_review": {"findings": items}})["since_last_review"]["findings"]
-    short = {**diff.since_last(d), "findings": {k: shown[k] for k in ("new", "resolved", "changed_severity")}}
+    short = {**since, "findings": {k: shown[k] for k in ("new", "resolved", "changed_severity")}}
     if trend:
         short["trend"] = list(trend)
     section = _since(short, t, {"rules": dict(rules or {})},
@@ -830,7 +831,7 @@ def render_diff(d: Mapping[str, Any], lang: str = "en", *, trend: list[Mapping[s
         "version": str(new.get("tool_version") or ""),
         "title": t("diff_report_title"),
         "workload": str(new.get("workload") or old.get("workload") or ""),
-        "compared": f"{diff._ref(old, t)} → {diff._ref(new, t)} — {diff.counts_line(d, lang)}",
+        "compared": f"{review_label(old, t)} → {review_label(new, t)} — {counts_line(d, lang)}",
         "since": section,
         "generated_by": t("generated_by", version=new.get("tool_version") or ""),
     }
