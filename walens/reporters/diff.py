@@ -49,7 +49,7 @@ def _changed(d: Mapping[str, Any]) -> bool:
     return any(s.get(k) for k in ("new", "resolved", "changed_severity"))
 
 
-def review_label(meta: Mapping[str, Any], t: Any) -> str:
+def review_label(meta: Mapping[str, Any], t: Labels) -> str:
     ref = meta.get("ref")
     when = str(meta.get("finished_at") or "")[:10]
     label = t("diff_review", ref=ref) if ref else t("diff_review_file")
@@ -69,7 +69,7 @@ def _resource(item: Mapping[str, Any]) -> str:
     return rid if not origin or origin == rid else f"{origin} ({rid})"
 
 
-def _detail(item: Mapping[str, Any], kind: str, t: Any) -> str:
+def _detail(item: Mapping[str, Any], kind: str, t: Labels) -> str:
     if kind == "resolved":
         return t("diff_now", status=t.status(str(item.get("now"))) if item.get("now") != "absent" else t("diff_absent"))
     if kind == "changed_severity":

@@ -345,7 +345,8 @@ def _since(since: Mapping[str, Any] | None, t: Labels, doc: Mapping[str, Any] | 
     pillar_rows = [{"label": t.pillar(p), "cells": [int((row or {}).get(k) or 0) for k in kinds]}
                    for p, row in sorted(by_pillar.items(), key=lambda kv: pillar_rank(kv[0]))]
     trend = [pt for pt in since.get("trend") or [] if isinstance(pt, Mapping)]
-    chart = table = None
+    chart: Markup | None = None
+    table: dict[str, Any] | None = None
     if len(trend) >= 2:
         totals = t("list_sep").join(
             f"{t('diff_review', ref=pt.get('review')) if pt.get('review') else t('since_this_review')} "
@@ -488,7 +489,7 @@ def _rule_block(doc: Mapping[str, Any], rule_id: str, findings: list[Mapping[str
     # Findings on one kind of API (WebSocket, HTTP, REST) get that kind's example, when the rule has one.
     variants = sorted({str(f.get("example")) for f in findings if f.get("example")})
     others = [f for f in findings if not f.get("example")]
-    more: list[dict[str, str]] = []
+    more: list[dict[str, str | bool]] = []
     if len(variants) == 1 and not others and rule_example(doc, rule_id, variants[0]):
         example, example_cfn = rule_example(doc, rule_id, variants[0]), ""
     else:
@@ -531,7 +532,7 @@ def _findings(doc: Mapping[str, Any], t: Labels) -> list[dict[str, Any]]:
         tree.setdefault(str(f.get("pillar")), {}).setdefault(choice, {}).setdefault(str(f.get("rule_id")), []).append(f)
     out = []
     for pillar, practices in sorted(tree.items(), key=lambda kv: pillar_rank(kv[0])):
-        groups = []
+        groups: list[dict[str, Any]] = []
         for choice, rules in sorted(practices.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])):
             ordered = sorted(rules.items(), key=lambda kv: (severity_rank(kv[1][0].get("severity")), kv[0]))
             question = str((next(iter(rules.values()))[0].get("lens") or {}).get("question") or "")
@@ -794,7 +795,8 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, title:
         "generated_by": t("generated_by", version=tool.get("version") or ""),
     }
     source = _asset("report.html.j2")
-    return _environment().from_string(source).render(context)
+    page: str = _environment().from_string(source).render(context)
+    return page
 
 
 def render_diff(d: Mapping[str, Any], lang: str = "en", *, since: Mapping[str, Any],
@@ -835,7 +837,8 @@ def render_diff(d: Mapping[str, Any], lang: str = "en", *, since: Mapping[str, A
         "since": section,
         "generated_by": t("generated_by", version=new.get("tool_version") or ""),
     }
-    return _environment().get_template("diff.html.j2").render(context)
+    page: str = _environment().get_template("diff.html.j2").render(context)
+    return page
 
 
 def _environment() -> Any:

@@ -244,7 +244,7 @@ def _event_invoke_config(exp: Expansion, src: Source, props: Mapping[str, Any], 
                 if arn is None:
                     exp.add(gen_id, "AWS::SQS::Queue" if kind == "SQS" else "AWS::SNS::Topic", {}, src)
                     arn = generated
-                else:
+                elif no_value_branch is not None:  # always, with arn set (the condition above)
                     branches = list(arn["Fn::If"])
                     branches[no_value_branch] = generated
                     arn = {"Fn::If": branches}

@@ -81,7 +81,7 @@ def _number(value: Any) -> float | None:
 
 
 def _row(fields: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    return {f.get("field"): f.get("value") for f in fields if isinstance(f, dict)}
+    return {str(f["field"]): f.get("value") for f in fields if isinstance(f, dict) and f.get("field") is not None}
 
 
 def usage(row: dict[str, Any], days: int) -> dict[str, Any] | None:
@@ -180,8 +180,8 @@ def _store(queried: dict[str, Resource], batch: list[str], rows: Sequence[Any], 
         group = log.split(":", 1)[1] if ":" in log else log
         seen[group] = row
     for group in batch:
-        row = seen.get(group)
-        queried[group].facts["memory_usage"] = usage(row, days) if row is not None else None
+        found = seen.get(group)
+        queried[group].facts["memory_usage"] = usage(found, days) if found is not None else None
 
 
 # -- the second phase of a scan ---------------------------------------------------------------------
