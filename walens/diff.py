@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from walens.errors import UsageError
-from walens.model import DIFF_KINDS, pillar_rank, severity_rank
+from walens.model import DIFF_KINDS, DiffDocument, ReviewRef, pillar_rank, severity_rank
 
 KINDS = DIFF_KINDS
 FORMAT = 1
@@ -56,7 +56,7 @@ def _by_fingerprint(doc: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
     return out
 
 
-def _meta(doc: Mapping[str, Any], ref: str | None) -> dict[str, Any]:
+def _meta(doc: Mapping[str, Any], ref: str | None) -> ReviewRef:
     scan = doc.get("scan") or {}
     hist = doc.get("history") or {}
     return {"ref": ref or hist.get("id"), "workload": doc.get("workload") or hist.get("workload"),
@@ -71,7 +71,7 @@ def order(item: Mapping[str, Any]) -> tuple[Any, ...]:
 
 
 def diff(old: Mapping[str, Any], new: Mapping[str, Any], *, old_ref: str | None = None,
-         new_ref: str | None = None) -> dict[str, Any]:
+         new_ref: str | None = None) -> DiffDocument:
     """The change from review ``old`` to review ``new`` (both review documents)."""
     before, after = _by_fingerprint(old), _by_fingerprint(new)
     out: dict[str, list[dict[str, Any]]] = {k: [] for k in KINDS}
@@ -116,7 +116,7 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any], *, old_ref: str | None 
 SINCE_LIST_MAX = 100  # findings listed per kind in a saved review's ``since_last_review`` (counts stay exact)
 
 
-def since_last(d: Mapping[str, Any]) -> dict[str, Any]:
+def since_last(d: DiffDocument) -> dict[str, Any]:
     """The short form a saved review carries: the previous review, the counts, and what changed.
 
     ``review`` / ``finished_at`` name the previous review; ``new``, ``resolved``, ``changed_severity``

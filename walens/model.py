@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 
 class Severity(StrEnum):
@@ -55,6 +55,31 @@ DEPLOYMENT_TYPES = frozenset({
 
 # How a finding changed between two reviews (walens.diff), in the order diffs list them.
 DIFF_KINDS = ("new", "resolved", "changed_severity", "persisting")
+
+
+class ReviewRef(TypedDict):
+    """One side of a diff: the review (history ID or file), its workload, when it finished, the walens version."""
+
+    ref: str | None
+    workload: str | None
+    finished_at: str | None
+    tool_version: str | None
+
+
+class DiffDocument(TypedDict):
+    """What ``walens.diff.diff`` computes and ``walens.reporters.diff`` renders (``walens diff --format json``).
+
+    ``summary``: kind (``DIFF_KINDS``) -> count; ``by_practice``: ``{pillar, question, choice, <kind>: count}``
+    rows in lens order; ``findings``: kind -> items (a finding's fingerprint, rule, pillar, best practice,
+    severity, resource, location, message, and what changed: ``was``, ``now``, ``old_severity``, ``waiver``).
+    """
+
+    walens_diff: int
+    old_review: ReviewRef
+    new_review: ReviewRef
+    summary: dict[str, int]
+    by_practice: list[dict[str, Any]]
+    findings: dict[str, list[dict[str, Any]]]
 
 
 def severity_rank(severity: object) -> int:

@@ -11,20 +11,20 @@ from typing import Any
 
 from walens.errors import UsageError
 from walens.model import DIFF_KINDS as KINDS
-from walens.model import pillar_rank
+from walens.model import DiffDocument, ReviewRef, pillar_rank
 from walens.reporters._common import Labels, choice_title
 from walens.reporters.console import _clean
 from walens.reporters.markdown import esc
 
 
-def counts_line(d: Mapping[str, Any], lang: str) -> str:
+def counts_line(d: DiffDocument, lang: str) -> str:
     """One line: "2 new, 1 resolved, 0 changed severity, 6 persisting"."""
     t = Labels(lang)
     s = d.get("summary") or {}
     return t("list_sep").join(t(f"diff_count_{k}", count=int(s.get(k, 0))) for k in KINDS)
 
 
-def _groups(d: Mapping[str, Any], kinds: tuple[str, ...]) -> list[tuple[str, str, list[tuple[str, dict[str, Any]]]]]:
+def _groups(d: DiffDocument, kinds: tuple[str, ...]) -> list[tuple[str, str, list[tuple[str, dict[str, Any]]]]]:
     """(pillar, choice, [(kind, item)]) in lens order."""
     grouped: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = {}
     for kind in kinds:
@@ -44,12 +44,12 @@ def _persisting(items: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, str,
             for rule, found in by_rule.items()]
 
 
-def _changed(d: Mapping[str, Any]) -> bool:
+def _changed(d: DiffDocument) -> bool:
     s = d.get("summary") or {}
     return any(s.get(k) for k in ("new", "resolved", "changed_severity"))
 
 
-def review_label(meta: Mapping[str, Any], t: Labels) -> str:
+def review_label(meta: ReviewRef, t: Labels) -> str:
     ref = meta.get("ref")
     when = str(meta.get("finished_at") or "")[:10]
     label = t("diff_review", ref=ref) if ref else t("diff_review_file")
@@ -77,7 +77,7 @@ def _detail(item: Mapping[str, Any], kind: str, t: Labels) -> str:
     return ""
 
 
-def render_console(d: Mapping[str, Any], lang: str = "en") -> str:
+def render_console(d: DiffDocument, lang: str = "en") -> str:
     """The diff as terminal text, grouped by pillar and best practice."""
     t = Labels(lang)
     old, new = d.get("old_review") or {}, d.get("new_review") or {}
@@ -104,7 +104,7 @@ def render_console(d: Mapping[str, Any], lang: str = "en") -> str:
     return "\n".join(out) + "\n"
 
 
-def render_markdown(d: Mapping[str, Any], lang: str = "en", *, level: int = 1) -> str:
+def render_markdown(d: DiffDocument, lang: str = "en", *, level: int = 1) -> str:
     """The diff as GitHub-flavoured Markdown (escaped like the review report)."""
     t = Labels(lang)
     h = "#" * level
@@ -136,7 +136,7 @@ def render_markdown(d: Mapping[str, Any], lang: str = "en", *, level: int = 1) -
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def render(d: Mapping[str, Any], fmt: str, lang: str = "en", *, since: Mapping[str, Any] | None = None,
+def render(d: DiffDocument, fmt: str, lang: str = "en", *, since: Mapping[str, Any] | None = None,
            trend: list[Mapping[str, Any]] | None = None, rules: Mapping[str, Any] | None = None) -> str:
     """The diff in ``fmt``: console, json, markdown or html.
 

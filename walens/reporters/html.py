@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from walens.errors import UsageError
+from walens.model import DiffDocument
 from walens.reporters._common import (
     LENS_STATUSES,
     PILLARS,
@@ -799,7 +800,7 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, title:
     return page
 
 
-def render_diff(d: Mapping[str, Any], lang: str = "en", *, since: Mapping[str, Any],
+def render_diff(d: DiffDocument, lang: str = "en", *, since: Mapping[str, Any],
                 trend: list[Mapping[str, Any]] | None = None, rules: Mapping[str, Any] | None = None) -> str:
     """``walens diff --format html``: the diff ``d`` (``walens.diff.diff``) as one self-contained page.
 
