@@ -23,6 +23,7 @@ from walens.rules import Rule, load_rules, select_rules
 
 if TYPE_CHECKING:
     from walens.config import Config
+    from walens.scanners.account.core import Collected, Gap  # account mode only: it imports botocore
     from walens.waivers import WaiverSet
 from walens.scanners import intrinsics, sam
 from walens.scanners.template import Template, discover, load_file
@@ -374,7 +375,7 @@ def scan_account(
     findings += unseen_findings(gaps, judged, lang)
     if waivers is not None:
         waivers.apply(findings)
-    account.gap_rules(gaps, rules, findings)
+    name_gap_rules(gaps, rules, findings)
     doc = engine.build_review(
         findings=findings,
         rules=rules,
@@ -439,7 +440,7 @@ class _Watch(dict):  # type: ignore[type-arg]
         return super().__iter__()
 
 
-def assemble_account(collected: Any, services: Sequence[str] = ()) -> list[Resource]:
+def assemble_account(collected: Collected, services: Sequence[str] = ()) -> list[Resource]:
     """Prune, default, link, compute facts, and mark what gaps hid: the account resources rules judge.
 
     The account scanner (walens.scanners.account) fetches and translates; the facts and what a gap makes
@@ -509,7 +510,19 @@ def _apply_unknowns(marks: dict[str, list[tuple[str, str, Unknown]]], resources:
                 r.properties[key] = value
 
 
-def unseen_findings(gaps: Sequence[Any], rules: Sequence[Any], lang: str = "en") -> list[Any]:
+def name_gap_rules(gaps: Sequence[Gap], rules: Sequence[Rule], findings: Sequence[engine.Finding]) -> None:
+    """Name, on each gap, the rules it left unable to judge (in place): what the review's findings say."""
+    from walens.scanners import account
+
+    for gap in gaps:
+        ids = {f.rule_id for f in findings if f.status == "not_assessed" and f.reason == gap.reason}
+        mod = account.module_for(gap.service) if gap.kind != "not_offered" else None
+        listed = set(mod.OPERATIONS.get(gap.operation, ())) if mod is not None else set()
+        ids |= {rule.id for rule in rules if "account" in rule.scope and listed & set(rule.resource_types)}
+        gap.rules = sorted(ids)
+
+
+def unseen_findings(gaps: Sequence[Gap], rules: Sequence[Rule], lang: str = "en") -> list[engine.Finding]:
     """One ``not_assessed`` finding per (rule, account, region) where a gap hid the rule's resource types.
 
     A denied listing leaves no resource for a rule to judge: without these, the rule would have no result
@@ -518,7 +531,7 @@ def unseen_findings(gaps: Sequence[Any], rules: Sequence[Any], lang: str = "en")
     """
     from walens.scanners import account
 
-    out: list[Any] = []
+    out: list[engine.Finding] = []
     seen: set[tuple[str, Any, Any]] = set()
     for gap in gaps:
         hidden = account.hidden_types(gap)
@@ -542,7 +555,8 @@ def unseen_findings(gaps: Sequence[Any], rules: Sequence[Any], lang: str = "en")
     return out
 
 
-def _unjudged(rule: Any, account: str | None, region: str | None, rtype: str, reason: str, message: str) -> Any:
+def _unjudged(rule: Rule, account: str | None, region: str | None, rtype: str, reason: str,
+              message: str) -> engine.Finding:
     """A not_assessed finding of ``rule`` on everything of ``rtype`` in an account (and region)."""
     rid = f"{account}/{region or '*'}/{rtype}/*"
     return engine.Finding(rule_id=rule.id, rule_name=rule.name, pillar=rule.pillar, lens_question=rule.lens_question,
@@ -553,10 +567,10 @@ def _unjudged(rule: Any, account: str | None, region: str | None, rtype: str, re
                    fingerprint=engine.fingerprint(rule.id, "", rid))
 
 
-def unprovided_findings(reasons: dict[str, str], rules: Sequence[Any], accounts: Sequence[str],
-                        lang: str = "en") -> list[Any]:
+def unprovided_findings(reasons: dict[str, str], rules: Sequence[Rule], accounts: Sequence[str],
+                        lang: str = "en") -> list[engine.Finding]:
     """One not_assessed finding per (rule, account) for the rules ``account.unprovided`` found unjudgeable."""
-    out: list[Any] = []
+    out: list[engine.Finding] = []
     for rule in rules:
         reason = reasons.get(rule.id)
         if reason is None:

@@ -263,16 +263,6 @@ def unknown_marks(collected: Any, resources: list[Resource],
     return marks
 
 
-def gap_rules(gaps: Sequence[Any], rules: Sequence[Any], findings: Sequence[Any]) -> None:
-    """Name, on each gap, the rules it left unable to judge (in place)."""
-    for gap in gaps:
-        ids = {f.rule_id for f in findings if f.status == "not_assessed" and f.reason == gap.reason}
-        mod = module_for(gap.service) if gap.kind != "not_offered" else None
-        listed = set(mod.OPERATIONS.get(gap.operation, ())) if mod is not None else set()
-        ids |= {rule.id for rule in rules if "account" in rule.scope and listed & set(rule.resource_types)}
-        gap.rules = sorted(ids)
-
-
 def hidden_types(gap: Any) -> frozenset[str]:
     """The resource types a gap hid entirely where it happened (none when it hid only details).
 
