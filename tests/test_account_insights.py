@@ -17,6 +17,7 @@ from botocore.awsrequest import AWSResponse  # noqa: E402
 from botocore.stub import ANY, Stubber  # noqa: E402
 
 from test_account_scan import ACCOUNT, REGION, aws, seed  # noqa: E402,F401
+from walens.facts import memory  # noqa: E402
 from walens.model import Resource, Unknown  # noqa: E402
 from walens.scanners.account import insights, metrics  # noqa: E402
 from walens.scanners.account.core import Collected, Ctx, Scope, is_read_only  # noqa: E402
@@ -139,7 +140,7 @@ def test_a_denied_query_is_a_gap_and_unknown() -> None:
 def test_recommendation_from_report_lines(configured: int, max_used: int, finding: str, suggested: int) -> None:
     fn = _fn("f", configured)
     fn.facts["memory_usage"] = {"max_used_mb": max_used, "window_days": 14}
-    got = insights.recommend(fn)
+    got = memory.recommend(fn)
     assert got["finding"] == finding and got["suggested_mb"] == suggested
     assert got["configured_mb"] == configured and got["max_used_mb"] == max_used
     assert got["source"].startswith("CloudWatch Logs Insights")
@@ -150,13 +151,13 @@ def test_compute_optimizer_is_preferred_and_unknown_stays_unknown() -> None:
     fn.facts["memory_usage"] = {"max_used_mb": 100, "window_days": 14}
     fn.facts["compute_optimizer"] = {"finding": "NotOptimized", "suggested_mb": 320, "max_used_mb": 180,
                                      "lookback_days": 14.0}
-    got = insights.recommend(fn)
+    got = memory.recommend(fn)
     assert (got["suggested_mb"], got["max_used_mb"], got["finding"]) == (320, 180, "over")
     assert got["source"] == "AWS Compute Optimizer"
     other = _fn("g", 256)
     other.facts["memory_usage"] = Unknown("logs:StartQuery denied")
-    assert insights.recommend(other) == Unknown("logs:StartQuery denied")
-    assert insights.recommend(_fn("h")) is None
+    assert memory.recommend(other) == Unknown("logs:StartQuery denied")
+    assert memory.recommend(_fn("h")) is None
 
 
 # -- CloudWatch metrics -------------------------------------------------------------------------

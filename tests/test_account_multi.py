@@ -56,7 +56,7 @@ def by_account(doc: dict[str, Any]) -> dict[str, set[tuple[str, str]]]:
     out: dict[str, set[tuple[str, str]]] = {}
     for f in doc["findings"]:
         out.setdefault(f["resource"]["account"], set()).add((f["resource"]["name"], f["status"]))
-        if f["resource"]["name"] == "*":  # what a gap hid (walens.scanners.account.unseen_findings)
+        if f["resource"]["name"] == "*":  # what a gap hid (walens.pipeline.unseen_findings)
             assert f["status"] == "not_assessed" and f["resource"]["arn"] is None
             continue
         assert f["resource"]["region"] == REGION

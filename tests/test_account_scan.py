@@ -320,11 +320,12 @@ def test_max_workers_does_not_change_the_review(aws: None) -> None:
 
 
 def test_roles_nothing_uses_are_left_out(aws: None) -> None:
+    from walens.pipeline import assemble_account
     from walens.scanners import account
 
     seed()
     collected = account.collect(regions=[REGION], services=["lambda", "iam", "stepfunctions"])
-    resources = account.assemble(collected, ["lambda", "iam", "stepfunctions"])
+    resources = assemble_account(collected, ["lambda", "iam", "stepfunctions"])
     names = {r.name for r in resources if r.type.startswith("AWS::IAM::")}
     assert names == {"app-role", "app-logs", "weak-guard"}
     fn = next(r for r in resources if r.name == "good-fn")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from walens import diff
+from walens.reporters.diff import render
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "orders-app" / "template.yaml"
@@ -61,30 +62,30 @@ def test_kinds_are_decided_by_fingerprint_and_status() -> None:
 def test_renderers_group_by_pillar_and_practice_in_both_languages() -> None:
     d = diff.diff(_doc(_f("a", "fail"), _f("b", "fail")), _doc(_f("a", "fail"), _f("c", "fail", "low")),
                   old_ref="1", new_ref="2")
-    text = diff.render(d, "console", "en")
+    text = render(d, "console", "en")
     assert "review 1 (2025-01-01) → review 2 (2025-01-01)" in text
     assert "1 new, 1 resolved, 0 changed severity, 1 persisting" in text
     assert "Cost Optimization" in text
     lines = [line.strip() for line in text.splitlines()]
     assert any(line.startswith("NEW  Low  COST001  Resc") for line in lines), text
     assert any(line.startswith("RESOLVED  High  COST001  Resb") and "no longer reported" in line for line in lines)
-    ja = diff.render(d, "console", "ja")
+    ja = render(d, "console", "ja")
     assert "前回のレビューからの変化" in ja and "新規 1 件" in ja and "コスト最適化" in ja
-    md = diff.render(d, "markdown", "en")
+    md = render(d, "markdown", "en")
     assert md.startswith("# Since the last review") and "## Cost Optimization" in md
     assert "| NEW | Low | COST001 | Resc |" in md
-    assert json.loads(diff.render(d, "json"))["summary"]["new"] == 1
+    assert json.loads(render(d, "json"))["summary"]["new"] == 1
     same = diff.diff(_doc(_f("a", "fail")), _doc(_f("a", "fail")))
-    assert "No change in failing findings." in diff.render(same, "console")
+    assert "No change in failing findings." in render(same, "console")
     with pytest.raises(Exception, match="console, json, markdown or html"):
-        diff.render(d, "pdf")
+        render(d, "pdf")
 
 
 def test_markdown_escapes_what_came_from_templates() -> None:
     evil = _f("x", "fail")
     evil["resource"]["id"] = "Evil|[link](http://x)"
     d = diff.diff(_doc(), _doc(evil))
-    md = diff.render(d, "markdown")
+    md = render(d, "markdown")
     assert "[link](http" not in md and "Evil\\|" in md
 
 

@@ -38,7 +38,7 @@ def test_annotations_levels_and_what_is_left_out() -> None:
         ],
         "errors": [{"file": "broken.yaml", "kind": "yaml", "line": 2, "message": "bad indentation"}],
     }
-    lines = github.annotations(doc)
+    lines = github.workflow_commands(doc)
     assert lines[0].startswith("::error file=t.yaml,line=7,col=3,title=walens A001 a (high)::high one")
     assert lines[1].startswith("::warning file=t.yaml,line=9,")  # below fail-on: a warning
     assert lines[2] == "::error file=broken.yaml,line=2,title=walens%3A input problem::bad indentation (yaml)"

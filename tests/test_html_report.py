@@ -421,5 +421,5 @@ def test_diff_page_shows_no_absolute_path(tmp_path: Path) -> None:
     new = scan_templates([str(app)], fail_on="never")
     d = diff.diff(old, new)
     assert any((d["findings"] or {}).get(k) for k in ("new", "resolved", "persisting"))
-    out = render_diff(d, "en", rules=new["rules"])
+    out = render_diff(d, "en", since=diff.since_last(d), rules=new["rules"])
     assert str(tmp_path) not in out and re.search(r">template\.yaml:\d+<", out)

@@ -16,7 +16,7 @@ import pytest
 
 from walens.errors import InputError, NotATemplate
 from walens.scanners import template as loader
-from walens.scanners.nodes import DictNode, ListNode, StrNode, mark, to_plain
+from walens.nodes import DictNode, ListNode, StrNode, mark, to_plain
 from walens.scanners.template import decode_text, discover, load_file, load_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "loader"

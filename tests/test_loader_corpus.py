@@ -17,7 +17,7 @@ import pytest
 
 from corpus import INPUT, OUTPUT
 from walens.errors import InputError, NotATemplate
-from walens.scanners.nodes import DictNode, to_plain
+from walens.nodes import DictNode, to_plain
 from walens.scanners.template import decode_text, load_file
 
 INPUTS = sorted(INPUT.glob("*.yaml"))

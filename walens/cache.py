@@ -67,6 +67,7 @@ def cached(name: str, sources: Iterable[Any], build: Callable[[], T]) -> T:
     except Exception:  # noqa: BLE001 - a missing or damaged cache only means building again
         pass
     value = build()
+    tmp: str | None = None
     try:
         where.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=where, prefix=f".{name}-", suffix=".tmp")
@@ -78,7 +79,8 @@ def cached(name: str, sources: Iterable[Any], build: Callable[[], T]) -> T:
                 old.unlink(missing_ok=True)
     except Exception:  # noqa: BLE001 - an unwritable cache directory is not an error
         try:
-            os.unlink(tmp)  # type: ignore[possibly-undefined]
+            if tmp is not None:
+                os.unlink(tmp)
         except Exception:  # noqa: BLE001
             pass
     return value

@@ -491,15 +491,10 @@ def rules_list(
     rules_dir: Annotated[list[Path] | None, typer.Option("--rules-dir", help="Extra rules.")] = None,
 ) -> None:
     """List every rule: ID, severity, pillar, best practice and title."""
+    from walens.reporters.catalogue import rules_table
     from walens.rules import load_rules
 
-    rules = sorted(load_rules([str(p) for p in rules_dir or []]), key=lambda r: r.id)
-    width = max((len(r.name) for r in rules), default=10)
-    for rule in rules:
-        typer.echo(
-            f"{rule.id:<8} {rule.severity:<7} {rule.name:<{width}}  {rule.lens_choice:<16} {rule.title[lang.value]}"
-        )
-    typer.echo(f"{len(rules)} rules")
+    typer.echo(rules_table(load_rules([str(p) for p in rules_dir or []]), lang.value))
 
 
 @rules_app.command("show")
@@ -509,45 +504,13 @@ def rules_show(
     rules_dir: Annotated[list[Path] | None, typer.Option("--rules-dir", help="Extra rules.")] = None,
 ) -> None:
     """Explain one rule: what it checks, why, how to fix it."""
-    from walens import lens
+    from walens.reporters.catalogue import rule_text
     from walens.rules import load_rules
 
     wanted = rule_id.strip()
     for rule in load_rules([str(p) for p in rules_dir or []]):
         if wanted.upper() == rule.id or wanted == rule.name:
-            bp = lens.choice(rule.lens_choice)
-            ja = lang is Lang.ja
-            labels = (
-                ("重大度", "柱", "ベストプラクティス", "対象", "根拠", "修復方法", "例", "参考")
-                if ja
-                else ("Severity", "Pillar", "Best practice", "Applies to", "Why", "How to fix", "Example", "References")
-            )
-            lines = [
-                f"{rule.id} {rule.name}: {rule.title[lang.value]}",
-                f"{labels[0]}: {rule.severity}",
-                f"{labels[1]}: {lens.pillar(rule.pillar).title.get(lang.value)}",
-                f"{labels[2]}: {bp.title.get(lang.value)} ({rule.lens_choice})",
-                f"{labels[3]}: {', '.join(rule.resource_types)} ({', '.join(rule.scope)})",
-                "",
-                f"{labels[4]}:",
-                rule.rationale[lang.value].strip(),
-                "",
-                f"{labels[5]}:",
-                rule.remediation[lang.value].strip(),
-            ]
-            example = rule.remediation.get("example")
-            example_cfn = rule.remediation.get("example_cfn")
-            if example:
-                sam = " (SAM)" if example_cfn else ""
-                lines += ["", f"{labels[6]}{sam}:", str(example).rstrip()]
-            if example_cfn:
-                lines += ["", f"{labels[6]} (CloudFormation):", str(example_cfn).rstrip()]
-            for kind, api in (("rest", "REST API"), ("http", "HTTP API"), ("websocket", "WebSocket API")):
-                if rule.remediation.get(f"example_{kind}"):
-                    lines += ["", f"{labels[6]} ({api}):", str(rule.remediation[f"example_{kind}"]).rstrip()]
-            if rule.references:
-                lines += ["", f"{labels[7]}:"] + [f"  {ref}" for ref in rule.references]
-            typer.echo("\n".join(lines))
+            typer.echo(rule_text(rule, lang.value))
             return
     from walens.errors import did_you_mean
 
@@ -567,54 +530,14 @@ def lens_command(
     rules_dir: Annotated[list[Path] | None, typer.Option("--rules-dir", help="Extra rules.")] = None,
 ) -> None:
     """The 38 best practices of the Serverless Lens: tier, check kind, the rules that evidence each, the question to ask."""
-    from walens import lens
-    from walens.reporters._common import Labels
+    from walens.reporters.catalogue import lens_json, lens_text
     from walens.rules import load_rules
 
-    rules = sorted(load_rules([str(p) for p in rules_dir or []]), key=lambda r: r.id)
-    by_choice: dict[str, list[str]] = {}
-    for rule in rules:
-        by_choice.setdefault(rule.lens_choice, []).append(rule.id)
-    language = lang.value
+    rules = load_rules([str(p) for p in rules_dir or []])
     if fmt is LensFormat.json:
-        out = [
-            {
-                "choice": bp.id,
-                "question": bp.question,
-                "question_label": lens.question(bp.question).label,
-                "pillar": bp.pillar,
-                "title": bp.title.get(language),
-                "tier": bp.tier,
-                "check": bp.check,
-                "rules": by_choice.get(bp.id, []),
-                "manual_question": bp.manual_question.get(language) if bp.manual_question else None,
-            }
-            for bp in lens.BEST_PRACTICES
-        ]
-        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(lens_json(rules, lang.value), ensure_ascii=False, indent=2))
         return
-    t = Labels(language)
-    lines = [f"{lens.LENS_TITLE.get(language)}: "
-             + t("lens_totals", count=len(lens.BEST_PRACTICES), questions=len(lens.QUESTIONS), rules=len(rules)),
-             f"{t('tier')}: " + t("list_sep").join(f"{tier} {t(f'tier_{tier}')}" for tier in lens.Tier)
-             + f"; {t('check')}: " + t("list_sep").join(f"{c} ({t(f'check_{c}')})" for c in lens.Check)]
-    for pillar in lens.PILLARS:
-        lines += ["", pillar.title.get(language)]
-        for q in lens.QUESTIONS:
-            if q.pillar != pillar.id:
-                continue
-            lines.append(f"  {q.label}  {q.title.get(language)}")
-            for bp in lens.by_question()[q.id]:
-                ids = by_choice.get(bp.id, [])
-                lines.append(f"    {bp.id:<16} {bp.tier} {bp.check:<7}  {bp.title.get(language)}")
-                lines.append(f"      {t('rules')}: {', '.join(ids) if ids else t('lens_no_rules')}")
-                if bp.manual_question is not None:
-                    lines.append(f"      {t('lens_ask')}: {bp.manual_question.get(language)}")
-    missing = [bp.id for bp in lens.BEST_PRACTICES
-               if bp.check in (lens.Check.AUTO, lens.Check.PARTIAL) and not by_choice.get(bp.id)]
-    if missing:
-        lines += ["", t("lens_missing_rules", ids=", ".join(missing))]
-    typer.echo("\n".join(lines))
+    typer.echo(lens_text(rules, lang.value))
 
 
 class ShowFormat(StrEnum):
@@ -635,6 +558,7 @@ def config_show(
 ) -> None:
     """Print the effective configuration and where each value came from (default, the file, or a flag)."""
     from walens.config import resolve_rules
+    from walens.reporters.catalogue import config_text
     from walens.rules import load_rules
 
     cfg = _config(
@@ -652,13 +576,7 @@ def config_show(
     if fmt is ShowFormat.json:
         typer.echo(json.dumps(shown, ensure_ascii=False, indent=2))
         return
-    lines = [f"# configuration file: {shown['config_file'] or '(none found)'}",
-             f"# repository root: {shown['root']}"]
-    for key, item in shown["values"].items():
-        value = json.dumps(item["value"], ensure_ascii=False)
-        lines.append(f"{key}: {value}  # {item['source']}")
-    lines.append(f"# {len(rules)} rules run: {', '.join(shown['rules'])}")
-    typer.echo("\n".join(lines))
+    typer.echo(config_text(shown))
 
 
 def _baseline_scan(paths: list[str] | None, config: Path | None, baseline: str | None) -> tuple[Any, dict[str, Any]]:
@@ -778,21 +696,14 @@ def history_list(
 ) -> None:
     """List saved reviews, oldest first: ID, date, workload, failing findings by severity."""
     from walens.history import open_history
+    from walens.reporters.catalogue import history_table
 
     store = open_history(history_location)
     infos = store.list(workload)
     if fmt is ListFormat.json:
         typer.echo(json.dumps([i.to_dict() for i in infos], ensure_ascii=False, indent=2))
         return
-    rows = [("ID", "Finished", "Workload", "Failing (H/M/L/I)", "Accepted", "Inputs", "walens")]
-    for i in infos:
-        sev = "/".join(str(i.by_severity.get(s, 0)) for s in ("high", "medium", "low", "info"))
-        rows.append((i.id, i.finished_at[:19], i.workload, f"{i.failing} ({sev})", str(i.accepted), str(i.inputs),
-                     i.tool_version))
-    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
-    for r in rows:
-        typer.echo("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
-    typer.echo(f"{len(infos)} reviews in {store.location}")
+    typer.echo(history_table([i.to_dict() for i in infos], str(store.location)))
 
 
 @history_app.command("show")
@@ -842,6 +753,7 @@ def diff_command(
     """What changed between two reviews: new, resolved, persisting and changed-severity findings."""
     from walens import diff
     from walens.history import open_history
+    from walens.reporters import diff as diff_report
 
     need_history = old is None or new is None or not (Path(old).is_file() and Path(new).is_file())
     store = open_history(history_location) if need_history else None
@@ -868,10 +780,11 @@ def diff_command(
     if fmt is DiffFormat.html:  # the trend chart of the two reviews, and the rule titles
         from walens.history import trend_point
 
-        extra = {"trend": [trend_point(old_doc, _short_ref(old_doc, old_ref)),
+        extra = {"since": diff.since_last(result),
+                 "trend": [trend_point(old_doc, _short_ref(old_doc, old_ref)),
                            trend_point(new_doc, _short_ref(new_doc, new_ref))],
                  "rules": {**(old_doc.get("rules") or {}), **(new_doc.get("rules") or {})}}
-    _write_text(diff.render(result, fmt.value, lang.value, **extra), output)
+    _write_text(diff_report.render(result, fmt.value, lang.value, **extra), output)
 
 
 def _short_ref(doc: dict[str, Any], ref: str) -> str:

@@ -423,14 +423,6 @@ def _is_choice(selector: str) -> bool:
     return lens.is_choice_id(selector)
 
 
-def _matches(rule: Rule, selector: str) -> bool:
-    from walens.rules import PILLAR_FOLDERS
-
-    lowered = selector.lower()
-    return (selector in (rule.id, rule.name, rule.lens_choice) or lowered == rule.pillar.lower()
-            or PILLAR_FOLDERS.get(lowered) == rule.pillar)
-
-
 def find_rule(rules: Sequence[Rule], wanted: str) -> Rule | None:
     """The rule with ID or name ``wanted`` (IDs case-insensitive), or None."""
     for rule in rules:
@@ -459,10 +451,11 @@ def resolve_rules(config: Config, catalogue: Sequence[Rule]) -> list[Rule]:
     suppression's rule must exist (a ChoiceId must be a best practice of the Serverless Lens).
     """
     from walens.errors import RuleError
+    from walens.rules import chosen_rules, matches
 
     for key in ("select", "ignore"):
         for selector in config[key]:
-            if any(_matches(r, selector) for r in catalogue):
+            if any(matches(r, selector, choices=True) for r in catalogue):
                 continue
             if _is_choice(selector):
                 if key == "select":
@@ -484,13 +477,7 @@ def resolve_rules(config: Config, catalogue: Sequence[Rule]) -> list[Rule]:
             raise config.error("suppressions", f"suppressions[{sup.index}].rule: unknown rule {sup.rule!r}"
                                                f"{_closest(sup.rule, catalogue)} (allowed: a rule ID or name, or *)")
 
-    select, ignore = config["select"], config["ignore"]
-    if select:
-        chosen = [r for r in catalogue if any(_matches(r, s) for s in select)
-                  and (r.status != "deprecated" or any(s in (r.id, r.name) for s in select))]
-    else:
-        chosen = [r for r in catalogue if r.status != "deprecated"]
-    chosen = [r for r in chosen if not any(_matches(r, s) for s in ignore)]
+    chosen = chosen_rules(catalogue, config["select"], config["ignore"], choices=True)
 
     severity = {find_rule(catalogue, k).id: v for k, v in config["severity"].items()}  # type: ignore[union-attr]
     params = {find_rule(catalogue, k).id: v for k, v in config["params"].items()}  # type: ignore[union-attr]

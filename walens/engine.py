@@ -19,8 +19,8 @@ from walens import __version__
 from walens.errors import UsageError
 from walens.jmes import Fn, compile_node, search_fn
 from walens.model import MISSING_TEXT, Location, Resource, Severity, Status, Unknown, not_assessed_message
+from walens.nodes import StrNode
 from walens.rules import Rule
-from walens.scanners.nodes import StrNode
 from walens.views import view as build_view
 
 SCHEMA_VERSION = "1"
@@ -242,7 +242,7 @@ def _decide(expr: jmespath.parser.ParsedResult, root: Mapping[str, Any], what: s
     truthy = _truthy(result)
     unknown = _unknown_read(probe, root, beneath=not truthy) if has_unknown else None
     if unknown is not None or isinstance(result, Unknown):
-        raise _Undecided((unknown or result).reason)  # type: ignore[union-attr]
+        raise _Undecided((unknown or result).reason)
     return truthy
 
 
@@ -345,7 +345,7 @@ def api_kind(resource: Resource) -> str | None:
     props = resource.properties if isinstance(resource.properties, dict) else {}
     if resource.type != "AWS::ApiGatewayV2::Api":
         api = (resource.related or {}).get("api")
-        props = api.get("Properties") if isinstance(api, dict) and isinstance(api.get("Properties"), dict) else {}
+        props = api["Properties"] if isinstance(api, dict) and isinstance(api.get("Properties"), dict) else {}
     protocol = props.get("ProtocolType")
     return protocol.lower() if isinstance(protocol, str) and protocol.lower() in ("http", "websocket") else None
 
@@ -410,7 +410,7 @@ def render_message(rule: Rule, lang: str, resource: Resource, args: Mapping[str,
 
 
 def _resource_dict(r: Resource) -> dict[str, Any]:
-    out = {"id": r.id, "type": r.type, "name": r.name, "arn": r.arn, "account": r.account,
+    out: dict[str, Any] = {"id": r.id, "type": r.type, "name": r.name, "arn": r.arn, "account": r.account,
            "region": r.region, "origin": r.origin or r.id, "origin_type": r.origin_type or r.type}
     named = label(r)
     if named is not None:  # how messages name a stage or an event source mapping, per language

@@ -59,7 +59,7 @@ def _path(file: str) -> str:
     return file.replace(os.sep, "/")
 
 
-def annotations(doc: Mapping[str, Any], lang: str = "en") -> list[str]:
+def workflow_commands(doc: Mapping[str, Any], lang: str = "en") -> list[str]:
     """The workflow commands for a review document."""
     summary = doc.get("summary") or {}
     fail_on = str(summary.get("fail_on") or "high")
@@ -87,7 +87,7 @@ def annotations(doc: Mapping[str, Any], lang: str = "en") -> list[str]:
 
 
 def annotate(doc: Mapping[str, Any], stream: TextIO, lang: str = "en") -> None:
-    for line in annotations(doc, lang):
+    for line in workflow_commands(doc, lang):
         stream.write(line + "\n")
 
 

@@ -246,13 +246,13 @@ def _link_functions(idx: _Index, views: dict[str, dict[str, Any]]) -> None:
     for kind, key, prop in (("AWS::Lambda::EventInvokeConfig", "event_invoke_config", "FunctionName"),
                             ("AWS::Lambda::Url", "url", "TargetFunctionArn")):
         for res in idx.of_type(kind):
-            fn = _function(idx, _props(res).get(prop))
-            if fn is not None:
-                fn.related[key] = views[res.id]
+            target = _function(idx, _props(res).get(prop))
+            if target is not None:
+                target.related[key] = views[res.id]
     for alias in idx.of_type("AWS::Lambda::Alias"):
-        fn = idx.find(_props(alias).get("FunctionName"), FUNCTION)
-        if fn is not None:
-            _append(fn, "aliases", views[alias.id])
+        target = idx.find(_props(alias).get("FunctionName"), FUNCTION)
+        if target is not None:
+            _append(target, "aliases", views[alias.id])
 
 
 def _link_roles(idx: _Index, views: dict[str, dict[str, Any]]) -> None:

@@ -12,6 +12,7 @@ Nothing here runs unless a command asks for the history: a plain scan never crea
 
 from __future__ import annotations
 
+import builtins  # a History has a method named list: annotations after it name the builtin this way
 import json
 import os
 import re
@@ -85,7 +86,7 @@ class History(Protocol):
     def list(self, workload: str | None = None) -> list[ReviewInfo]: ...
     def get(self, review_id: str) -> dict[str, Any]: ...
     def info(self, review_id: str) -> ReviewInfo: ...
-    def workloads(self) -> list[str]: ...
+    def workloads(self) -> builtins.list[str]: ...
     def answers(self, workload: str) -> dict[str, dict[str, Any]]: ...
     def save_answers(self, workload: str, answers: Mapping[str, Mapping[str, Any]]) -> None: ...
     def close(self) -> None: ...
@@ -283,10 +284,10 @@ class SqliteHistory:
         doc: dict[str, Any] = json.loads(row[0])
         return doc
 
-    def workloads(self) -> list[str]:
+    def workloads(self) -> builtins.list[str]:
         return [r[0] for r in self.conn.execute("SELECT DISTINCT workload FROM reviews ORDER BY workload")]
 
-    def failing_by_pillar(self, review_ids: list[str]) -> dict[str, dict[str, int]]:
+    def failing_by_pillar(self, review_ids: builtins.list[str]) -> dict[str, dict[str, int]]:
         """Failing findings per pillar of each review (from the findings table, no JSON parsing)."""
         ids = [self._id(r) for r in review_ids]
         out: dict[str, dict[str, int]] = {str(i): {} for i in ids}
@@ -440,7 +441,7 @@ class S3History:
         doc: dict[str, Any] = json.loads(obj["Body"].read())
         return doc
 
-    def workloads(self) -> list[str]:
+    def workloads(self) -> builtins.list[str]:
         return sorted({name for _, name, _ in self._review_keys(None)})
 
     def answers(self, workload: str) -> dict[str, dict[str, Any]]:
@@ -475,7 +476,7 @@ TREND_MAX = 12  # reviews in a trend: the current one and up to 11 before it
 
 def failing_by_pillar(doc: Mapping[str, Any]) -> dict[str, int]:
     """Failing findings per pillar (every pillar, in lens order; a finding is a risk while ``fail``)."""
-    from walens.reporters._common import PILLARS
+    from walens.model import PILLARS
 
     counts = dict.fromkeys(PILLARS, 0)
     for f in doc.get("findings") or []:
@@ -486,7 +487,7 @@ def failing_by_pillar(doc: Mapping[str, Any]) -> dict[str, int]:
 
 def trend_point(doc: Mapping[str, Any], ref: str | None, by_pillar: Mapping[str, int] | None = None) -> dict[str, Any]:
     """One review in a trend: ``{review, finished_at, failing: {pillar: n}, total}``."""
-    from walens.reporters._common import PILLARS
+    from walens.model import PILLARS
 
     counts = dict(by_pillar) if by_pillar is not None else failing_by_pillar(doc)
     counts = {**dict.fromkeys(PILLARS, 0), **counts}

@@ -159,12 +159,12 @@ def merge(docs: Sequence[Mapping[str, Any]], *, names: Sequence[str] | None = No
         scan["notes"] = notes
     if scans and all(s.get("roots") is not None for s in scans):  # reports show paths relative to these
         scan["roots"] = _unique(r for s in scans for r in s["roots"])
-    for key in ("throttled", "retries"):  # account reviews: throttling answers and retries per service
-        if any(key in s for s in scans):
+    for field in ("throttled", "retries"):  # account reviews: throttling answers and retries per service
+        if any(field in s for s in scans):
             counts: Counter[str] = Counter()
             for s in scans:
-                counts.update({str(k): int(v) for k, v in (s.get(key) or {}).items()})
-            scan[key] = dict(sorted(counts.items()))
+                counts.update({str(k): int(v) for k, v in (s.get(field) or {}).items()})
+            scan[field] = dict(sorted(counts.items()))
     rules: dict[str, Any] = {}
     for doc in docs:
         for rid, rule in (doc.get("rules") or {}).items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 
 class Severity(StrEnum):
@@ -36,6 +36,60 @@ class Pillar(StrEnum):
     RELIABILITY = "reliability"
     PERFORMANCE = "performance"
     COST_OPTIMIZATION = "costOptimization"
+
+
+# Orders every layer sorts by (reviews, diffs, histories, reports): severity high first, the WA Tool pillar order.
+SEVERITIES = tuple(s.value for s in Severity)
+PILLARS = tuple(p.value for p in Pillar)
+_SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+_PILLAR_RANK = {p: i for i, p in enumerate(PILLARS)}
+
+
+# The predefined CodeDeploy configurations of a SAM DeploymentPreference ``Type`` (walens.scanners.sam_function
+# expands them; walens.facts.ops_deploy recognises them in the expansion).
+DEPLOYMENT_TYPES = frozenset({
+    "Canary10Percent5Minutes", "Canary10Percent10Minutes", "Canary10Percent15Minutes",
+    "Canary10Percent30Minutes", "Linear10PercentEvery1Minute", "Linear10PercentEvery2Minutes",
+    "Linear10PercentEvery3Minutes", "Linear10PercentEvery10Minutes", "AllAtOnce",
+})
+
+# How a finding changed between two reviews (walens.diff), in the order diffs list them.
+DIFF_KINDS = ("new", "resolved", "changed_severity", "persisting")
+
+
+class ReviewRef(TypedDict):
+    """One side of a diff: the review (history ID or file), its workload, when it finished, the walens version."""
+
+    ref: str | None
+    workload: str | None
+    finished_at: str | None
+    tool_version: str | None
+
+
+class DiffDocument(TypedDict):
+    """What ``walens.diff.diff`` computes and ``walens.reporters.diff`` renders (``walens diff --format json``).
+
+    ``summary``: kind (``DIFF_KINDS``) -> count; ``by_practice``: ``{pillar, question, choice, <kind>: count}``
+    rows in lens order; ``findings``: kind -> items (a finding's fingerprint, rule, pillar, best practice,
+    severity, resource, location, message, and what changed: ``was``, ``now``, ``old_severity``, ``waiver``).
+    """
+
+    walens_diff: int
+    old_review: ReviewRef
+    new_review: ReviewRef
+    summary: dict[str, int]
+    by_practice: list[dict[str, Any]]
+    findings: dict[str, list[dict[str, Any]]]
+
+
+def severity_rank(severity: object) -> int:
+    """Sort key: high first, unknown severities last."""
+    return _SEVERITY_RANK.get(str(severity), len(SEVERITIES))
+
+
+def pillar_rank(pillar: object) -> int:
+    """Sort key: the WA Tool pillar order, unknown pillars last."""
+    return _PILLAR_RANK.get(str(pillar), len(PILLARS))
 
 
 @dataclass(frozen=True, slots=True)

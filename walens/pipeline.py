@@ -15,12 +15,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from walens import engine, partition
+from walens import facts as facts_module
 from walens.errors import InputError, NotATemplate, UsageError, need_extra
-from walens.model import Resource
+from walens.facts import memory
+from walens.model import Resource, Unknown
 from walens.rules import Rule, load_rules, select_rules
 
 if TYPE_CHECKING:
     from walens.config import Config
+    from walens.scanners.account.core import Collected, Gap  # account mode only: it imports botocore
     from walens.waivers import WaiverSet
 from walens.scanners import intrinsics, sam
 from walens.scanners.template import Template, discover, load_file
@@ -364,15 +367,15 @@ def scan_account(
                                 accounts=accounts, organization=organization, role_name=role_name,
                                 external_id=external_id, logs_insights=logs_insights,
                                 insights_days=insights_days, insights_wait=insights_wait, plan=plan)
-    resources = account.assemble(collected, services)
+    resources = assemble_account(collected, services)
     findings = engine.evaluate(resources, judged, lang=lang, source="account")
-    findings += account.unprovided_findings(cannot, rules, collected.accounts, lang)
+    findings += unprovided_findings(cannot, rules, collected.accounts, lang)
     gaps = collected.gap_list()
     # What a denied or failed listing hid is not assessed, never "nothing there".
-    findings += account.unseen_findings(gaps, judged, lang)
+    findings += unseen_findings(gaps, judged, lang)
     if waivers is not None:
         waivers.apply(findings)
-    account.gap_rules(gaps, rules, findings)
+    name_gap_rules(gaps, rules, findings)
     doc = engine.build_review(
         findings=findings,
         rules=rules,
@@ -400,3 +403,180 @@ def scan_account(
 
         apply_answers(doc, answers)
     return doc
+
+
+class _Watch(dict):  # type: ignore[type-arg]
+    """A resource's ``related`` that records which keys a fact function reads."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__(data)
+        self.read: set[str] = set()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __getitem__(self, key: Any) -> Any:
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def __contains__(self, key: object) -> bool:
+        self.read.add(key)  # type: ignore[arg-type]
+        return super().__contains__(key)
+
+    def _all(self) -> None:
+        self.read.update(super().keys())
+
+    def items(self) -> Any:
+        self._all()
+        return super().items()
+
+    def values(self) -> Any:
+        self._all()
+        return super().values()
+
+    def __iter__(self) -> Any:
+        self._all()
+        return super().__iter__()
+
+
+def assemble_account(collected: Collected, services: Sequence[str] = ()) -> list[Resource]:
+    """Prune, default, link, compute facts, and mark what gaps hid: the account resources rules judge.
+
+    The account scanner (walens.scanners.account) fetches and translates; the facts and what a gap makes
+    unknown in them are computed here, as for templates.
+    """
+    from walens.scanners import account
+    from walens.views import apply_defaults, base_view
+
+    resources = account.finalize(collected, services)
+    for r in resources:
+        if r.type == "AWS::Lambda::Function" and "memory_usage" in r.facts:  # the second phase measured it
+            r.facts["memory_recommendation"] = memory.recommend(r)
+    for r in resources:
+        r.facts["defaulted"] = apply_defaults(r.type, r.properties)
+    # One partition per (account, region), plus each account's global resources: names repeat across
+    # regions (a function "api" in two regions) and relations and facts never cross a region or an account,
+    # except to the account's global resources (IAM). walens.partition is the path templates take too.
+    parts = partition.split(resources)
+    for part in parts:
+        partition.link(part)
+    account.relink(resources, base_view)
+    inventories: dict[str, list[Resource]] = {}
+    for part in parts:
+        inventory = partition.compute_facts(part)
+        for r in part.resources:
+            inventories[r.id] = inventory
+    _apply_unknowns(account.unknown_marks(collected, resources, services), resources, inventories)
+    return resources
+
+
+def _apply_unknowns(marks: dict[str, list[tuple[str, str, Unknown]]], resources: list[Resource],
+                    inventories: dict[str, list[Resource]]) -> None:
+    """Put what gaps hid into the model as Unknown, and every fact computed from it.
+
+    Facts ran on the relations as linked (missing ones empty). For a resource with an unknown relation,
+    each fact registered for its type runs again with ``related`` watched: a fact that read an unknown
+    relation becomes that Unknown, so the rules built on it end not_assessed, never a false pass or fail.
+    """
+    facts_module._load()
+    registry = facts_module._REGISTRY  # (name, types, fn): the facts package's own registration list
+    by_id = {r.id: r for r in resources}
+    for rid, items in marks.items():
+        r = by_id[rid]
+        related_unknown = {key: value for section, key, value in items if section == "related"}
+        if related_unknown:
+            original = r.related
+            for name, types, fn in registry:
+                if r.type not in types:
+                    continue
+                watch = _Watch(original)
+                r.related = watch
+                try:
+                    fn(r, inventories.get(rid, resources))
+                except Exception:  # noqa: BLE001 - its first result stands; only what it read matters
+                    pass
+                finally:
+                    r.related = original
+                hit = next((k for k in watch.read if k in related_unknown), None)
+                if hit is not None:
+                    r.facts[name] = related_unknown[hit]
+        for section, key, value in items:
+            if section == "related":
+                r.related[key] = value
+            elif section == "facts":
+                r.facts[key] = value
+            else:
+                r.properties[key] = value
+
+
+def name_gap_rules(gaps: Sequence[Gap], rules: Sequence[Rule], findings: Sequence[engine.Finding]) -> None:
+    """Name, on each gap, the rules it left unable to judge (in place): what the review's findings say."""
+    from walens.scanners import account
+
+    for gap in gaps:
+        ids = {f.rule_id for f in findings if f.status == "not_assessed" and f.reason == gap.reason}
+        mod = account.module_for(gap.service) if gap.kind != "not_offered" else None
+        listed = set(mod.OPERATIONS.get(gap.operation, ())) if mod is not None else set()
+        ids |= {rule.id for rule in rules if "account" in rule.scope and listed & set(rule.resource_types)}
+        gap.rules = sorted(ids)
+
+
+def unseen_findings(gaps: Sequence[Gap], rules: Sequence[Rule], lang: str = "en") -> list[engine.Finding]:
+    """One ``not_assessed`` finding per (rule, account, region) where a gap hid the rule's resource types.
+
+    A denied listing leaves no resource for a rule to judge: without these, the rule would have no result
+    there and its best practice would read "not applicable". The finding's resource names what could not
+    be seen (``resource.name`` is ``*``, ``resource.type`` the first hidden type); its reason is the gap's.
+    """
+    from walens.scanners import account
+
+    out: list[engine.Finding] = []
+    seen: set[tuple[str, Any, Any]] = set()
+    for gap in gaps:
+        hidden = account.hidden_types(gap)
+        if not hidden:
+            continue
+        mod = account.module_for(gap.service)
+        whole_account = gap.service == "sts"
+        region = None if whole_account else ("global" if getattr(mod, "GLOBAL", False) else gap.region)
+        for rule in rules:
+            if "account" not in rule.scope:
+                continue
+            types = sorted(hidden & set(rule.resource_types))
+            key = (rule.id, gap.account, region)
+            if not types or key in seen:
+                continue
+            seen.add(key)
+            where = f"{region} ({gap.account})" if region else f"account {gap.account}"
+            message = (f"{where} の {', '.join(types)} を読めませんでした: {gap.reason}" if lang == "ja"
+                       else f"{', '.join(types)} in {where} could not be read: {gap.reason}")
+            out.append(_unjudged(rule, gap.account, region, types[0], gap.reason, message))
+    return out
+
+
+def _unjudged(rule: Rule, account: str | None, region: str | None, rtype: str, reason: str,
+              message: str) -> engine.Finding:
+    """A not_assessed finding of ``rule`` on everything of ``rtype`` in an account (and region)."""
+    rid = f"{account}/{region or '*'}/{rtype}/*"
+    return engine.Finding(rule_id=rule.id, rule_name=rule.name, pillar=rule.pillar, lens_question=rule.lens_question,
+                   lens_choice=rule.lens_choice, severity=rule.severity, status="not_assessed",
+                   resource={"id": rid, "type": rtype, "name": "*", "arn": None, "account": account,
+                             "region": region, "origin": rid, "origin_type": rtype},
+                   location=None, message=message, params=dict(rule.params), reason=reason,
+                   fingerprint=engine.fingerprint(rule.id, "", rid))
+
+
+def unprovided_findings(reasons: dict[str, str], rules: Sequence[Rule], accounts: Sequence[str],
+                        lang: str = "en") -> list[engine.Finding]:
+    """One not_assessed finding per (rule, account) for the rules ``account.unprovided`` found unjudgeable."""
+    out: list[engine.Finding] = []
+    for rule in rules:
+        reason = reasons.get(rule.id)
+        if reason is None:
+            continue
+        for account in accounts:
+            message = (f"{rule.id} はアカウント {account} を評価できません: {reason}" if lang == "ja"
+                       else f"{rule.id} cannot judge account {account}: {reason}")
+            out.append(_unjudged(rule, account, None, rule.resource_types[0], reason, message))
+    return out

@@ -392,10 +392,12 @@ def load_rules(extra_dirs: Sequence[str] = ()) -> list[Rule]:
     return rules
 
 
-def _matches(rule: Rule, selector: str) -> bool:
+def matches(rule: Rule, selector: str, *, choices: bool = False) -> bool:
+    """Whether ``selector`` names ``rule``: its ID, its name, its pillar (any spelling) or, with ``choices``
+    (a configuration file's select/ignore), the lens ChoiceId it evidences."""
     lowered = selector.lower()
-    return (selector == rule.id or selector == rule.name or lowered == rule.pillar.lower()
-            or PILLAR_FOLDERS.get(lowered) == rule.pillar)
+    return (selector == rule.id or selector == rule.name or (choices and selector == rule.lens_choice)
+            or lowered == rule.pillar.lower() or PILLAR_FOLDERS.get(lowered) == rule.pillar)
 
 
 def selector_names(rules: Sequence[Rule]) -> list[str]:
@@ -411,12 +413,22 @@ def select_rules(rules: Sequence[Rule], select: Sequence[str] = (), ignore: Sequ
     by ID or name. An unknown selector is a UsageError.
     """
     for selector in (*select, *ignore):
-        if not any(_matches(rule, selector) for rule in rules):
+        if not any(matches(rule, selector) for rule in rules):
             raise UsageError(f"unknown rule or pillar {selector!r}{did_you_mean(selector, selector_names(rules))} "
                              "in --select/--ignore")
+    return chosen_rules(rules, select, ignore)
+
+
+def chosen_rules(rules: Sequence[Rule], select: Sequence[str] = (), ignore: Sequence[str] = (), *,
+                 choices: bool = False) -> list[Rule]:
+    """The selection itself, selectors already checked (``select_rules``, ``config.resolve_rules``).
+
+    The rules some ``select`` selector names (every rule when empty) minus those an ``ignore`` selector
+    names; a deprecated rule only when selected by ID or name. ``choices``: selectors may be ChoiceIds.
+    """
     if select:
-        chosen = [r for r in rules if any(_matches(r, s) for s in select)
+        chosen = [r for r in rules if any(matches(r, s, choices=choices) for s in select)
                   and (r.status != "deprecated" or any(s in (r.id, r.name) for s in select))]
     else:
         chosen = [r for r in rules if r.status != "deprecated"]
-    return [r for r in chosen if not any(_matches(r, s) for s in ignore)]
+    return [r for r in chosen if not any(matches(r, s, choices=choices) for s in ignore)]

@@ -281,7 +281,7 @@ def plain_loader() -> type:
     """A SafeLoader that leaves dates as strings: PyYAML's own date parsing crashes on 2030-02-30."""
     import yaml
 
-    class _Loader(yaml.SafeLoader):
+    class _Loader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML has no types in [test]: its loader is Any
         pass
 
     _Loader.yaml_implicit_resolvers = {

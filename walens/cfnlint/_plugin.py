@@ -106,7 +106,7 @@ def findings(cfn: Any) -> dict[str, list[RuleMatch]]:
     if key not in _results:
         if len(_results) >= _CACHE_SIZE:
             _results.clear()
-        _results[key] = _review(filename, None)
+        _results[key] = _review(str(filename), None)  # a path: key is set only for one
     return _results[key]
 
 
@@ -153,7 +153,7 @@ def _review(path: str, cfn: Any | None) -> dict[str, list[RuleMatch]]:
     return out
 
 
-class WalensRule(CloudFormationLintRule):
+class WalensRule(CloudFormationLintRule):  # type: ignore[misc]  # cfn-lint ships no types: its base is Any
     """W9000: what walens could not review in the template (its lens rules are the subclasses)."""
 
     id = ERRORS_ID

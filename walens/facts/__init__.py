@@ -52,8 +52,9 @@ class FactInfo:
 
 
 FUNCTION = "AWS::Lambda::Function"
-# Facts set outside the registered functions: by the view builder, or by the account scanner's second
-# phase (walens.scanners.account.insights), directly on the functions it measured.
+# Facts set outside the registered functions: by the view builder, by the account scanner's second
+# phase (walens.scanners.account.insights), directly on the functions it measured, and the judgement of
+# those measures (walens.facts.memory, run by walens.pipeline.assemble_account on the same functions).
 PROVIDED: tuple[FactInfo, ...] = (
     FactInfo("defaulted", None, "Dotted names of the properties CloudFormation's documented defaults filled in.",
              "walens.views"),
@@ -65,7 +66,7 @@ PROVIDED: tuple[FactInfo, ...] = (
              "walens.scanners.account.metrics"),
     FactInfo("memory_recommendation", frozenset({FUNCTION}),
              "Configured, measured and suggested memory, from Compute Optimizer or Logs Insights (account).",
-             "walens.scanners.account.insights"),
+             "walens.facts.memory"),
 )
 
 

@@ -204,7 +204,7 @@ def api_exposure(resource: Resource, inventory: Sequence[Resource]) -> dict[str,
             # "GET /orders" where the path is known (SAM's events, an account's resources), else the logical ID.
             path = mprops.get("ResourcePath") or (method.get("Metadata") or {}).get("path")
             known = isinstance(verb, str) and isinstance(path, str)
-            unauthorized.append(f"{verb.upper()} {path}" if known else method["id"])
+            unauthorized.append(f"{str(verb).upper()} {path}" if known else method["id"])
     body = props.get("Body")
     if not resource.related.get("methods") and isinstance(body, dict):
         authorizing = _authorizing_schemes(body)

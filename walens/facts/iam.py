@@ -74,7 +74,7 @@ def _split_operator(op: str) -> tuple[str, str, bool]:
 
 def _vpc_conditions(stmt: dict[str, Any]) -> list[tuple[str, str, str, bool, str, Any]]:
     """(operator, prefix, base, if_exists, key, value) for each condition on a VPC key."""
-    out = []
+    out: list[tuple[str, str, str, bool, str, Any]] = []
     cond = stmt.get("Condition")
     if not isinstance(cond, dict):
         return out

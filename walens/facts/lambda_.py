@@ -101,7 +101,7 @@ def runtime_support(resource: Resource, inventory: Sequence[Resource]) -> dict[s
     if isinstance(runtime, Unknown):
         return {"family": runtime, "arm64": runtime, "snapstart": runtime}
     family = runtime_family(runtime)
-    if props.get("PackageType") == "Image" or family is None:
+    if props.get("PackageType") == "Image" or family is None or not isinstance(runtime, str):  # a family: a str
         return {"family": None, "arm64": None, "snapstart": None}
     snapstart = family in ("java", "python", "dotnet") and not runtime.startswith("dotnetcore") \
         and runtime not in _NO_SNAPSTART

@@ -180,7 +180,7 @@ def requirements(resource: Resource, inventory: Sequence[Resource]) -> list[tupl
     if resource.type != FUNCTION:
         return list(_REQUIREMENTS[resource.type])
     by_id = shared(inventory, "by_id", _by_id)
-    out = list(_FUNCTION)
+    out: list[tuple[str, tuple[str, ...]]] = list(_FUNCTION)
     if any(_is_stream_source(esm, by_id) for esm in resource.related.get("event_sources") or []):
         out.append(_STREAM)
     dlq = _props(resource).get("DeadLetterConfig")

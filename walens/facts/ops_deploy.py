@@ -7,8 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from walens.facts import fact, of_type
-from walens.model import Resource, Unknown
-from walens.scanners.sam_function import DEPLOYMENT_TYPES
+from walens.model import DEPLOYMENT_TYPES, Resource, Unknown
 
 FUNCTION = "AWS::Lambda::Function"
 DEPLOYMENT_GROUP = "AWS::CodeDeploy::DeploymentGroup"

@@ -231,8 +231,8 @@ def api_authorization(resource: Resource, inventory: Sequence[Resource]) -> dict
     if children:
         return _empty()
     if resource.type == HTTP_API:
-        protocol = props.get("ProtocolType")
-        if isinstance(protocol, str) and protocol.upper() == "WEBSOCKET":
+        api_protocol = props.get("ProtocolType")
+        if isinstance(api_protocol, str) and api_protocol.upper() == "WEBSOCKET":
             return _empty()
         if props.get("Target") is not None:
             # Quick create: API Gateway adds a $default route (or RouteKey) that has no authorization.
@@ -284,12 +284,12 @@ def request_validation(resource: Resource, inventory: Sequence[Resource]) -> dic
                 unknown = Unknown("the OpenAPI definition is in S3 (BodyS3Location)")
             return {"checked": unknown, "unvalidated": unknown} if unknown else {"checked": [], "unvalidated": []}
         checked, unvalidated = [], []
-        for path, verb, op in _body_operations(body):
-            if verb not in BODY_VERBS:
+        for path, body_verb, body_op in _body_operations(body):
+            if body_verb not in BODY_VERBS:
                 continue
-            name = f"{verb} {path}"
+            name = f"{body_verb} {path}"
             checked.append(name)
-            if _status(True, _openapi_validator(body, op), _operation_has_model(op)) != "validated":
+            if _status(True, _openapi_validator(body, body_op), _operation_has_model(body_op)) != "validated":
                 unvalidated.append(name)
         return {"checked": checked, "unvalidated": unvalidated}
     verb = props.get("HttpMethod")
@@ -319,8 +319,8 @@ def request_validation(resource: Resource, inventory: Sequence[Resource]) -> dic
         unknown = Unknown("the method's request validator is not defined in the template")
         return {"checked": [name], "unvalidated": unknown}
     elif op is not None or isinstance(_props(api).get("Body"), dict):
-        api_body = _props(api).get("Body")
-        validator = _openapi_validator(api_body, op or {})
+        api_body = _props(api).get("Body")  # a dict: op comes from it when not None
+        validator = _openapi_validator(api_body if isinstance(api_body, dict) else {}, op or {})
     validated = _status(True, validator, has_model) == "validated"
     return {"checked": [name], "unvalidated": [] if validated else [name]}
 

@@ -530,11 +530,12 @@ def image_scanning(resource: Resource, inventory: Sequence[Resource]) -> bool | 
         if r.type != "AWS::ECR::RegistryScanningConfiguration":
             continue
         props = _props(r)
-        if isinstance(props.get("ScanType"), Unknown):
-            return props["ScanType"]
-        if props.get("ScanType") == "ENHANCED":
+        scan_type, rules = props.get("ScanType"), props.get("Rules")
+        if isinstance(scan_type, Unknown):
+            return scan_type
+        if scan_type == "ENHANCED":
             return True
-        for rule in props.get("Rules") if isinstance(props.get("Rules"), list) else []:
+        for rule in rules if isinstance(rules, list) else []:
             if isinstance(rule, dict) and rule.get("ScanFrequency") in ("SCAN_ON_PUSH", "CONTINUOUS_SCAN"):
                 return True
     return scan if isinstance(scan, Unknown) else False

@@ -12,14 +12,14 @@ from typing import Any
 
 from walens.errors import UsageError
 from walens.model import MISSING_TEXT, not_assessed_message
+from walens.model import PILLARS as PILLARS  # re-exported: reporters read the orders here
+from walens.model import SEVERITIES as SEVERITIES
+from walens.model import pillar_rank as pillar_rank
+from walens.model import severity_rank as severity_rank
 
 LANGS = ("en", "ja")
-SEVERITIES = ("high", "medium", "low", "info")
 STATUSES = ("fail", "pass", "not_assessed", "suppressed", "accepted")
-PILLARS = ("operationalExcellence", "security", "reliability", "performance", "costOptimization")
 LENS_STATUSES = ("risk", "evidenced", "needs_answer", "not_applicable")
-_SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
-_PILLAR_RANK = {p: i for i, p in enumerate(PILLARS)}
 _QUESTION_ID = re.compile(r"^(ops|sec|rel|perf|cost)_q(\d+)$")
 _SAFE_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
 
@@ -462,16 +462,6 @@ def lens_counts_line(doc: Mapping[str, Any], labels: Labels) -> str:
     shown = [*LENS_STATUSES, *(["not_assessed"] if counts.get("not_assessed") else [])]
     parts = [labels(f"lens_count_{s}", count=counts[s]) for s in shown]
     return f"{labels('lens_summary', count=sum(counts.values()))}: {labels('list_sep').join(parts)}"
-
-
-def severity_rank(severity: object) -> int:
-    """Sort key: high first, unknown severities last."""
-    return _SEVERITY_RANK.get(str(severity), len(SEVERITIES))
-
-
-def pillar_rank(pillar: object) -> int:
-    """Sort key: the WA Tool pillar order, unknown pillars last."""
-    return _PILLAR_RANK.get(str(pillar), len(PILLARS))
 
 
 def location_key(finding: Mapping[str, Any]) -> tuple[str, int, int]:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from walens.errors import UsageError
+from walens.model import DiffDocument
 from walens.reporters._common import (
     LENS_STATUSES,
     PILLARS,
@@ -345,7 +346,8 @@ def _since(since: Mapping[str, Any] | None, t: Labels, doc: Mapping[str, Any] | 
     pillar_rows = [{"label": t.pillar(p), "cells": [int((row or {}).get(k) or 0) for k in kinds]}
                    for p, row in sorted(by_pillar.items(), key=lambda kv: pillar_rank(kv[0]))]
     trend = [pt for pt in since.get("trend") or [] if isinstance(pt, Mapping)]
-    chart = table = None
+    chart: Markup | None = None
+    table: dict[str, Any] | None = None
     if len(trend) >= 2:
         totals = t("list_sep").join(
             f"{t('diff_review', ref=pt.get('review')) if pt.get('review') else t('since_this_review')} "
@@ -488,7 +490,7 @@ def _rule_block(doc: Mapping[str, Any], rule_id: str, findings: list[Mapping[str
     # Findings on one kind of API (WebSocket, HTTP, REST) get that kind's example, when the rule has one.
     variants = sorted({str(f.get("example")) for f in findings if f.get("example")})
     others = [f for f in findings if not f.get("example")]
-    more: list[dict[str, str]] = []
+    more: list[dict[str, str | bool]] = []
     if len(variants) == 1 and not others and rule_example(doc, rule_id, variants[0]):
         example, example_cfn = rule_example(doc, rule_id, variants[0]), ""
     else:
@@ -531,7 +533,7 @@ def _findings(doc: Mapping[str, Any], t: Labels) -> list[dict[str, Any]]:
         tree.setdefault(str(f.get("pillar")), {}).setdefault(choice, {}).setdefault(str(f.get("rule_id")), []).append(f)
     out = []
     for pillar, practices in sorted(tree.items(), key=lambda kv: pillar_rank(kv[0])):
-        groups = []
+        groups: list[dict[str, Any]] = []
         for choice, rules in sorted(practices.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])):
             ordered = sorted(rules.items(), key=lambda kv: (severity_rank(kv[1][0].get("severity")), kv[0]))
             question = str((next(iter(rules.values()))[0].get("lens") or {}).get("question") or "")
@@ -794,19 +796,21 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, title:
         "generated_by": t("generated_by", version=tool.get("version") or ""),
     }
     source = _asset("report.html.j2")
-    return _environment().from_string(source).render(context)
+    page: str = _environment().from_string(source).render(context)
+    return page
 
 
-def render_diff(d: Mapping[str, Any], lang: str = "en", *, trend: list[Mapping[str, Any]] | None = None,
-                rules: Mapping[str, Any] | None = None) -> str:
+def render_diff(d: DiffDocument, lang: str = "en", *, since: Mapping[str, Any],
+                trend: list[Mapping[str, Any]] | None = None, rules: Mapping[str, Any] | None = None) -> str:
     """``walens diff --format html``: the diff ``d`` (``walens.diff.diff``) as one self-contained page.
 
-    ``trend`` adds the chart (``walens.history.trend_point`` of each review); ``rules`` (the reviews'
+    ``since`` is the diff's short form (``walens.diff.since_last(d)``): the caller computes it. ``trend``
+    adds the chart (``walens.history.trend_point`` of each review); ``rules`` (the reviews'
     ``rules``) gives the rule titles. Every finding of every kind is listed, persisting ones too.
     """
     from markupsafe import Markup
 
-    from walens import diff
+    from walens.reporters.diff import counts_line, review_label
 
     t = Labels(lang)
     old, new = d.get("old_review") or {}, d.get("new_review") or {}
@@ -817,7 +821,7 @@ def render_diff(d: Mapping[str, Any], lang: str = "en", *, trend: list[Mapping[s
              if (i.get("location") or {}).get("file")]
     shown = with_display_paths({"scan": {"inputs": [{"path": f} for f in files]},
                                 "since_last_review": {"findings": items}})["since_last_review"]["findings"]
-    short = {**diff.since_last(d), "findings": {k: shown[k] for k in ("new", "resolved", "changed_severity")}}
+    short = {**since, "findings": {k: shown[k] for k in ("new", "resolved", "changed_severity")}}
     if trend:
         short["trend"] = list(trend)
     section = _since(short, t, {"rules": dict(rules or {})},
@@ -830,11 +834,12 @@ def render_diff(d: Mapping[str, Any], lang: str = "en", *, trend: list[Mapping[s
         "version": str(new.get("tool_version") or ""),
         "title": t("diff_report_title"),
         "workload": str(new.get("workload") or old.get("workload") or ""),
-        "compared": f"{diff._ref(old, t)} → {diff._ref(new, t)} — {diff.counts_line(d, lang)}",
+        "compared": f"{review_label(old, t)} → {review_label(new, t)} — {counts_line(d, lang)}",
         "since": section,
         "generated_by": t("generated_by", version=new.get("tool_version") or ""),
     }
-    return _environment().get_template("diff.html.j2").render(context)
+    page: str = _environment().get_template("diff.html.j2").render(context)
+    return page
 
 
 def _environment() -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -131,7 +131,7 @@ def _occurrence(doc: Mapping[str, Any], f: Mapping[str, Any], t: Labels, repo_ur
     return f"- **{_location(f, repo_url, show)}** · {_resource_line(f, t)}" + (f" — {esc(message)}" if message else "")
 
 
-def _rule_head(doc: Mapping[str, Any], rule_id: str, findings: list[Mapping[str, Any]], t: Labels) -> str:
+def _rule_head(doc: Mapping[str, Any], rule_id: str, findings: Sequence[Mapping[str, Any]], t: Labels) -> str:
     """A rule's heading, its best practice, and (folded) why it matters, how to fix, the example, references.
 
     Said once per rule; the rule's occurrences follow as a list.

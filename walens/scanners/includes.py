@@ -21,7 +21,7 @@ from typing import Any
 
 from walens.errors import InputError
 from walens.model import Unknown
-from walens.scanners.nodes import DictNode
+from walens.nodes import DictNode
 
 INCLUDE = "AWS::Include"
 # Resource types whose DefinitionUri may name a local file, and the SAM Globals section that sets it.

@@ -166,7 +166,7 @@ class Resolver:
                 if "{{" in lt or "{{" in rt:
                     return None if lt != rt else True
                 return lt == rt
-            return left == right
+            return bool(left == right)
         if key in ("Fn::And", "Fn::Or"):
             if not isinstance(arg, list) or not arg:
                 return None
@@ -272,6 +272,7 @@ class Resolver:
 
 
 def _sub(r: Resolver, arg: Any, depth: int) -> Any:
+    variables: Mapping[Any, Any]
     if isinstance(arg, str):
         text, variables = arg, {}
     elif isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str) and isinstance(arg[1], Mapping):

@@ -12,10 +12,13 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from walens.errors import InputError
 from walens.model import CfnResource, Unknown
+
+if TYPE_CHECKING:
+    from walens.scanners.template import Template
 
 SERVERLESS_PREFIX = "AWS::Serverless::"
 
@@ -285,7 +288,7 @@ def s3_location(uri: Any, bucket_key: str, key_key: str, version_key: str) -> An
     return uri
 
 
-def expand(data: Mapping[str, Any]) -> list[CfnResource]:
+def expand(data: Mapping[str, Any] | Template) -> list[CfnResource]:
     """Expand a template's top-level mapping (or a loader ``Template``) into CloudFormation resources."""
     from walens.scanners import sam_api, sam_function  # split modules; import here to avoid a cycle
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from walens.model import Unknown
+from walens.model import DEPLOYMENT_TYPES, Unknown
 from walens.scanners.sam import (
     ApiEvent, Expansion, Source, as_list, as_map, id_hash, is_intrinsic, managed_policy_arn, ref_target,
     s3_location, sam_error, tag_list,
@@ -36,11 +36,6 @@ FUNCTION_PASS = (
     "CodeSigningConfigArn", "RuntimeManagementConfig", "LoggingConfig", "TenancyConfig",
     "RecursiveLoop", "DurableConfig", "FunctionScalingConfig", "PublishToLatestPublished",
 )
-DEPLOYMENT_TYPES = frozenset({
-    "Canary10Percent5Minutes", "Canary10Percent10Minutes", "Canary10Percent15Minutes",
-    "Canary10Percent30Minutes", "Linear10PercentEvery1Minute", "Linear10PercentEvery2Minutes",
-    "Linear10PercentEvery3Minutes", "Linear10PercentEvery10Minutes", "AllAtOnce",
-})
 _LAMBDA_INVOKE_URI = ("arn:${{AWS::Partition}}:apigateway:${{AWS::Region}}:lambda:path/2015-03-31/"
                       "functions/${{{arn}}}/invocations")
 _DLQ_TYPES = {"SQS": "sqs:SendMessage", "SNS": "sns:Publish"}
@@ -249,7 +244,7 @@ def _event_invoke_config(exp: Expansion, src: Source, props: Mapping[str, Any], 
                 if arn is None:
                     exp.add(gen_id, "AWS::SQS::Queue" if kind == "SQS" else "AWS::SNS::Topic", {}, src)
                     arn = generated
-                else:
+                elif no_value_branch is not None:  # always, with arn set (the condition above)
                     branches = list(arn["Fn::If"])
                     branches[no_value_branch] = generated
                     arn = {"Fn::If": branches}

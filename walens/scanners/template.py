@@ -21,8 +21,8 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from walens.errors import InputError, NotATemplate
 from walens.model import Unknown
+from walens.nodes import DictNode, ListNode, StrNode, mark
 from walens.scanners import includes
-from walens.scanners.nodes import DictNode, ListNode, StrNode, mark
 
 __all__ = [
     "MAX_BYTES", "MAX_DEPTH", "MAX_ALIAS_NODES", "SAM_TRANSFORM", "Template",

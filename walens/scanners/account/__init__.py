@@ -42,41 +42,6 @@ SERVICE_ALIASES = {"states": "stepfunctions", "sfn": "stepfunctions", "http-api"
                    "eventbridge": "events", "ddb": "dynamodb", "waf": "wafv2", "scp": "organizations"}
 
 
-class _Watch(dict):  # type: ignore[type-arg]
-    """A resource's ``related`` that records which keys a fact function reads."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        super().__init__(data)
-        self.read: set[str] = set()
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        self.read.add(key)
-        return super().get(key, default)
-
-    def __getitem__(self, key: Any) -> Any:
-        self.read.add(key)
-        return super().__getitem__(key)
-
-    def __contains__(self, key: object) -> bool:
-        self.read.add(key)  # type: ignore[arg-type]
-        return super().__contains__(key)
-
-    def _all(self) -> None:
-        self.read.update(super().keys())
-
-    def items(self) -> Any:
-        self._all()
-        return super().items()
-
-    def values(self) -> Any:
-        self._all()
-        return super().values()
-
-    def __iter__(self) -> Any:
-        self._all()
-        return super().__iter__()
-
-
 def module(service: str) -> ModuleType:
     """The collector module of ``service``."""
     return importlib.import_module(f"walens.scanners.account.{SERVICE_MODULES[service]}")
@@ -232,38 +197,18 @@ def _regions(scope: Any, home: str, regions: list[str], all_regions: bool) -> li
     return sorted(found) or [home]
 
 
-def assemble(collected: Any, services: Sequence[str] = ()) -> list[Resource]:
-    """Prune, default, link, compute facts, and mark what gaps hid: the resources rules judge."""
-    from walens import partition
-    from walens.views import apply_defaults, base_view
-
-    names = resolve_services(services)
-    mods = [module(n) for n in names]
+def finalize(collected: Any, services: Sequence[str] = ()) -> list[Resource]:
+    """The collected resources in a stable order, after each chosen collector's own ``finalize``."""
     resources: list[Resource] = sorted(collected.resources, key=lambda r: (r.account or "", r.region or "",
                                                                             r.type, r.id))
-    for mod in mods:
-        finalize = getattr(mod, "finalize", None)
-        if finalize is not None:
-            resources = finalize(resources)
-    for r in resources:
-        r.facts["defaulted"] = apply_defaults(r.type, r.properties)
-    # One partition per (account, region), plus each account's global resources: names repeat across
-    # regions (a function "api" in two regions) and relations and facts never cross a region or an account,
-    # except to the account's global resources (IAM). walens.partition is the path templates take too.
-    parts = partition.split(resources)
-    for part in parts:
-        partition.link(part)
-    _relink(resources, base_view)
-    inventories: dict[str, list[Resource]] = {}
-    for part in parts:
-        inventory = partition.compute_facts(part)
-        for r in part.resources:
-            inventories[r.id] = inventory
-    _apply_unknowns(collected, resources, mods, inventories)
+    for name in resolve_services(services):
+        finish = getattr(module(name), "finalize", None)
+        if finish is not None:
+            resources = finish(resources)
     return resources
 
 
-def _relink(resources: list[Resource], base_view: Callable[[Resource], dict[str, Any]]) -> None:
+def relink(resources: list[Resource], base_view: Callable[[Resource], dict[str, Any]]) -> None:
     """Relations graph.link cannot see in account data: a stage's web ACL, a state machine's log group ARN."""
     by_id = {r.id: r for r in resources}
     log_groups = {(r.account, r.region, r.name): r for r in resources if r.type == "AWS::Logs::LogGroup"}
@@ -288,11 +233,11 @@ def _relink(resources: list[Resource], base_view: Callable[[Resource], dict[str,
                         break
 
 
-def _unknown_marks(collected: Any, resources: list[Resource],
-                   mods: list[ModuleType]) -> dict[str, list[tuple[str, str, Unknown]]]:
+def unknown_marks(collected: Any, resources: list[Resource],
+                  services: Sequence[str] = ()) -> dict[str, list[tuple[str, str, Unknown]]]:
     """resource id -> [(section, key, Unknown)] from region-wide gaps and per-resource failures."""
     marks: dict[str, list[tuple[str, str, Unknown]]] = {}
-    by_service = {m.SERVICE: m for m in mods}
+    by_service = {m.SERVICE: m for m in (module(n) for n in resolve_services(services))}
     for gap in collected.gaps.values():
         mod = by_service.get(gap.service)
         unknowns = getattr(mod, "REGION_UNKNOWNS", {}) if mod else {}
@@ -318,57 +263,6 @@ def _unknown_marks(collected: Any, resources: list[Resource],
     return marks
 
 
-def _apply_unknowns(collected: Any, resources: list[Resource], mods: list[ModuleType],
-                    inventories: dict[str, list[Resource]]) -> None:
-    """Put what gaps hid into the model as Unknown, and every fact computed from it.
-
-    Facts ran on the relations as linked (missing ones empty). For a resource with an unknown relation,
-    each fact registered for its type runs again with ``related`` watched: a fact that read an unknown
-    relation becomes that Unknown, so the rules built on it end not_assessed, never a false pass or fail.
-    """
-    from walens import facts as facts_module
-
-    facts_module._load()
-    registry = facts_module._REGISTRY  # (name, types, fn): the facts package's own registration list
-    by_id = {r.id: r for r in resources}
-    for rid, items in _unknown_marks(collected, resources, mods).items():
-        r = by_id[rid]
-        related_unknown = {key: value for section, key, value in items if section == "related"}
-        if related_unknown:
-            original = r.related
-            for name, types, fn in registry:
-                if r.type not in types:
-                    continue
-                watch = _Watch(original)
-                r.related = watch
-                try:
-                    fn(r, inventories.get(rid, resources))
-                except Exception:  # noqa: BLE001 - its first result stands; only what it read matters
-                    pass
-                finally:
-                    r.related = original
-                hit = next((k for k in watch.read if k in related_unknown), None)
-                if hit is not None:
-                    r.facts[name] = related_unknown[hit]
-        for section, key, value in items:
-            if section == "related":
-                r.related[key] = value
-            elif section == "facts":
-                r.facts[key] = value
-            else:
-                r.properties[key] = value
-
-
-def gap_rules(gaps: Sequence[Any], rules: Sequence[Any], findings: Sequence[Any]) -> None:
-    """Name, on each gap, the rules it left unable to judge (in place)."""
-    for gap in gaps:
-        ids = {f.rule_id for f in findings if f.status == "not_assessed" and f.reason == gap.reason}
-        mod = _module_for(gap.service) if gap.kind != "not_offered" else None
-        listed = set(mod.OPERATIONS.get(gap.operation, ())) if mod is not None else set()
-        ids |= {rule.id for rule in rules if "account" in rule.scope and listed & set(rule.resource_types)}
-        gap.rules = sorted(ids)
-
-
 def hidden_types(gap: Any) -> frozenset[str]:
     """The resource types a gap hid entirely where it happened (none when it hid only details).
 
@@ -381,56 +275,12 @@ def hidden_types(gap: Any) -> frozenset[str]:
         return frozenset()
     if gap.service == "sts" and gap.operation == "AssumeRole":
         return frozenset(t for name in SERVICE_MODULES for types in module(name).OPERATIONS.values() for t in types)
-    mod = _module_for(gap.service)
+    mod = module_for(gap.service)
     if mod is None:
         return frozenset()
     if gap.kind == "internal" and gap.operation not in mod.OPERATIONS:
         return frozenset(t for types in mod.OPERATIONS.values() for t in types)
     return frozenset(mod.OPERATIONS.get(gap.operation, ()))
-
-
-def unseen_findings(gaps: Sequence[Any], rules: Sequence[Any], lang: str = "en") -> list[Any]:
-    """One ``not_assessed`` finding per (rule, account, region) where a gap hid the rule's resource types.
-
-    A denied listing leaves no resource for a rule to judge: without these, the rule would have no result
-    there and its best practice would read "not applicable". The finding's resource names what could not
-    be seen (``resource.name`` is ``*``, ``resource.type`` the first hidden type); its reason is the gap's.
-    """
-    out: list[Any] = []
-    seen: set[tuple[str, Any, Any]] = set()
-    for gap in gaps:
-        hidden = hidden_types(gap)
-        if not hidden:
-            continue
-        mod = _module_for(gap.service)
-        whole_account = gap.service == "sts"
-        region = None if whole_account else ("global" if getattr(mod, "GLOBAL", False) else gap.region)
-        for rule in rules:
-            if "account" not in rule.scope:
-                continue
-            types = sorted(hidden & set(rule.resource_types))
-            key = (rule.id, gap.account, region)
-            if not types or key in seen:
-                continue
-            seen.add(key)
-            where = f"{region} ({gap.account})" if region else f"account {gap.account}"
-            message = (f"{where} の {', '.join(types)} を読めませんでした: {gap.reason}" if lang == "ja"
-                       else f"{', '.join(types)} in {where} could not be read: {gap.reason}")
-            out.append(_unjudged(rule, gap.account, region, types[0], gap.reason, message))
-    return out
-
-
-def _unjudged(rule: Any, account: str | None, region: str | None, rtype: str, reason: str, message: str) -> Any:
-    """A not_assessed finding of ``rule`` on everything of ``rtype`` in an account (and region)."""
-    from walens.engine import Finding, fingerprint
-
-    rid = f"{account}/{region or '*'}/{rtype}/*"
-    return Finding(rule_id=rule.id, rule_name=rule.name, pillar=rule.pillar, lens_question=rule.lens_question,
-                   lens_choice=rule.lens_choice, severity=rule.severity, status="not_assessed",
-                   resource={"id": rid, "type": rtype, "name": "*", "arn": None, "account": account,
-                             "region": region, "origin": rid, "origin_type": rtype},
-                   location=None, message=message, params=dict(rule.params), reason=reason,
-                   fingerprint=fingerprint(rule.id, "", rid))
 
 
 def provides(services: Sequence[str] = ()) -> dict[str, frozenset[str]]:
@@ -471,22 +321,7 @@ def unprovided(rules: Sequence[Any], services: Sequence[str] = ()) -> dict[str, 
     return out
 
 
-def unprovided_findings(reasons: dict[str, str], rules: Sequence[Any], accounts: Sequence[str],
-                        lang: str = "en") -> list[Any]:
-    """One not_assessed finding per (rule, account) for the rules :func:`unprovided` found unjudgeable."""
-    out: list[Any] = []
-    for rule in rules:
-        reason = reasons.get(rule.id)
-        if reason is None:
-            continue
-        for account in accounts:
-            message = (f"{rule.id} はアカウント {account} を評価できません: {reason}" if lang == "ja"
-                       else f"{rule.id} cannot judge account {account}: {reason}")
-            out.append(_unjudged(rule, account, None, rule.resource_types[0], reason, message))
-    return out
-
-
-def _module_for(service: str) -> ModuleType | None:
+def module_for(service: str) -> ModuleType | None:
     for name in SERVICE_MODULES:
         mod = module(name)
         if mod.SERVICE == service:

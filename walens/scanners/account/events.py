@@ -42,7 +42,8 @@ def _follow(ctx: Ctx, operation: str, key: str, **params: Any) -> list[Any]:
     items: list[Any] = []
     token: str | None = None
     while True:
-        answer = ctx.call(operation, **params, **({"NextToken": token} if token else {})) or {}
+        page: dict[str, Any] = {"NextToken": token} if token else {}
+        answer = ctx.call(operation, **params, **page) or {}
         items.extend(answer.get(key) or [])
         token = answer.get("NextToken")
         if not token:

@@ -99,11 +99,13 @@ def policy(services: Sequence[str] = (), *, role_name: str | None = None, partit
     if role_name:
         try:
             from walens.scanners.account.accounts import CALLER_ACTIONS
+
+            caller_actions: tuple[str, ...] = CALLER_ACTIONS
         except ImportError:  # pragma: no cover - the multi-account module is part of the package
-            CALLER_ACTIONS = ("sts:AssumeRole",)
+            caller_actions = ("sts:AssumeRole",)
         statements.append({"Sid": "WalensAssumeScanRole", "Effect": "Allow", "Action": "sts:AssumeRole",
                            "Resource": f"arn:{partition}:iam::*:role/{role_name}"})
-        others = sorted(a for a in CALLER_ACTIONS if a != "sts:AssumeRole")
+        others = sorted(a for a in caller_actions if a != "sts:AssumeRole")
         if others:
             statements.append({"Sid": "WalensListAccounts", "Effect": "Allow", "Action": others, "Resource": "*"})
     return {"Version": "2012-10-17", "Statement": statements}

@@ -7,13 +7,13 @@ functions' facts are Unknown (rules end not_assessed), never a guess. ``--no-log
 
 This module also plans the whole second phase of a scan (it runs once the first phase has listed the
 functions): Logs Insights here, CloudWatch metrics and Compute Optimizer in :mod:`metrics`; and
-:func:`finish` turns what they found into ``facts.memory_recommendation`` (configured size, measured
-maximum, suggested size, and where the numbers come from), which PERF010 judges.
+:func:`finish` marks what they did not find. ``facts.memory_recommendation`` (configured size, measured
+maximum, suggested size, and where the numbers come from), which PERF010 judges, is computed from these
+facts by walens.facts.memory: a scanner fetches and translates, it does not judge.
 
 Facts set on ``AWS::Lambda::Function`` (``None`` when there is nothing to say):
 - ``memory_usage``: ``{max_used_mb, avg_used_mb, configured_mb, invocations, cold_starts, init_avg_ms,
   init_max_ms, init_p99_ms, window_days}`` from the REPORT lines (``None``: no invocation in the window).
-- ``memory_recommendation``: ``{configured_mb, max_used_mb, suggested_mb, finding, source, window_days}``.
 """
 
 from __future__ import annotations
@@ -48,15 +48,6 @@ QUERY = (
 )
 _DONE_BAD = ("Failed", "Cancelled", "Timeout", "Unknown")
 
-# Memory sizing (heuristic): suggest 1.5x the measured maximum, in 64 MB steps, within Lambda's limits;
-# recommend a change when the maximum reaches 90% of the configured size (an out-of-memory risk) or
-# stays under 40% of it (paying for memory never used).
-HEADROOM = 1.5
-HIGH_WATER = 0.9
-LOW_WATER = 0.4
-MIN_MB, MAX_MB, STEP_MB = 128, 10240, 64
-
-
 def _sleep(seconds: float) -> None:  # tests replace it
     time.sleep(seconds)
 
@@ -90,7 +81,7 @@ def _number(value: Any) -> float | None:
 
 
 def _row(fields: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    return {f.get("field"): f.get("value") for f in fields if isinstance(f, dict)}
+    return {str(f["field"]): f.get("value") for f in fields if isinstance(f, dict) and f.get("field") is not None}
 
 
 def usage(row: dict[str, Any], days: int) -> dict[str, Any] | None:
@@ -189,8 +180,8 @@ def _store(queried: dict[str, Resource], batch: list[str], rows: Sequence[Any], 
         group = log.split(":", 1)[1] if ":" in log else log
         seen[group] = row
     for group in batch:
-        row = seen.get(group)
-        queried[group].facts["memory_usage"] = usage(row, days) if row is not None else None
+        found = seen.get(group)
+        queried[group].facts["memory_usage"] = usage(found, days) if found is not None else None
 
 
 # -- the second phase of a scan ---------------------------------------------------------------------
@@ -247,52 +238,12 @@ def _unswept(collected: Collected) -> dict[tuple[str | None, str | None], Unknow
 INSIGHTS = _Namespace(__name__, SERVICE, OPERATIONS)
 
 
-def suggested_size(max_used_mb: float) -> int:
-    """1.5x the measured maximum, rounded up to 64 MB, within 128 MB and 10,240 MB."""
-    size = math.ceil(max_used_mb * HEADROOM / STEP_MB) * STEP_MB
-    return int(min(MAX_MB, max(MIN_MB, size)))
-
-
-def recommend(fn: Resource) -> Any:
-    """``facts.memory_recommendation`` of a function from Compute Optimizer, else from its REPORT lines."""
-    configured = fn.properties.get("MemorySize", 128)
-    if isinstance(configured, Unknown):
-        return configured
-    try:
-        configured = int(configured)
-    except (TypeError, ValueError):
-        return None
-    optimizer = fn.facts.get("compute_optimizer")
-    measured = fn.facts.get("memory_usage")
-    if isinstance(optimizer, dict) and optimizer.get("finding") in ("Optimized", "NotOptimized"):
-        max_used = optimizer.get("max_used_mb")
-        if max_used is None and isinstance(measured, dict):
-            max_used = measured.get("max_used_mb")
-        suggested = optimizer.get("suggested_mb") or configured
-        finding = "optimized" if suggested == configured else ("over" if suggested < configured else "under")
-        return {"configured_mb": configured, "max_used_mb": max_used, "suggested_mb": int(suggested),
-                "finding": finding, "source": "AWS Compute Optimizer",
-                "window_days": optimizer.get("lookback_days")}
-    if isinstance(measured, Unknown):
-        return measured
-    if not isinstance(measured, dict):
-        return None  # nothing measured: no invocation in the window, or Logs Insights skipped
-    max_used = float(measured["max_used_mb"])
-    ratio = max_used / configured if configured else 0.0
-    suggested = suggested_size(max_used)
-    if ratio >= HIGH_WATER and suggested > configured:
-        finding = "under"
-    elif ratio <= LOW_WATER and suggested < configured:
-        finding = "over"
-    else:
-        finding, suggested = "optimized", configured
-    return {"configured_mb": configured, "max_used_mb": round(max_used), "suggested_mb": suggested,
-            "finding": finding, "source": "CloudWatch Logs Insights (REPORT lines)",
-            "window_days": measured.get("window_days")}
-
-
 def finish(collected: Collected, services: Sequence[str]) -> None:
-    """Turn what the second phase found into ``facts.memory_recommendation`` on every function."""
+    """Mark, on every function, what the second phase did not find (``None``: nothing measured).
+
+    The judgement on those numbers, ``facts.memory_recommendation``, is walens.facts.memory's
+    (walens.pipeline.assemble_account runs it on the functions this phase measured).
+    """
     if "lambda" not in services:
         return
     for r in collected.resources:
@@ -300,4 +251,3 @@ def finish(collected: Collected, services: Sequence[str]) -> None:
             r.facts.setdefault("memory_usage", None)
             r.facts.setdefault("compute_optimizer", None)
             r.facts.setdefault("metrics", None)
-            r.facts["memory_recommendation"] = recommend(r)

@@ -68,7 +68,8 @@ def _follow(ctx: Ctx, operation: str, key: str, **params: Any) -> list[Any]:
     items: list[Any] = []
     marker: str | None = None
     while True:
-        answer = ctx.call(operation, **params, **({"NextMarker": marker} if marker else {})) or {}
+        page: dict[str, Any] = {"NextMarker": marker} if marker else {}
+        answer = ctx.call(operation, **params, **page) or {}
         items.extend(answer.get(key) or [])
         marker = answer.get("NextMarker")
         if not marker or not answer.get(key):
