@@ -23,6 +23,7 @@ from typing import Any
 
 from walens import merge
 from walens.fleet.worker import NOT_ASSESSED, PARTIAL
+from walens.model import DiffDocument
 
 FLEET_FORMAT = 1
 WORST_MAX = 10
@@ -104,7 +105,7 @@ def _where(arn: Any) -> tuple[str, str]:
     return (parts[4], parts[3]) if len(parts) > 4 else ("", "")
 
 
-def _unseen(d: dict[str, Any], outcomes: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+def _unseen(d: DiffDocument, outcomes: Sequence[Mapping[str, Any]]) -> DiffDocument:
     """The diff with findings that are absent only because their partition was not (fully) seen taken out of
     ``resolved``: a failing finding of a partition not assessed this run is unseen, not resolved."""
     blind = {(str(o["account"]), str(o["region"])) for o in outcomes if o["status"] != "assessed"}
