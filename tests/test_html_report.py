@@ -423,3 +423,31 @@ def test_diff_page_shows_no_absolute_path(tmp_path: Path) -> None:
     assert any((d["findings"] or {}).get(k) for k in ("new", "resolved", "persisting"))
     out = render_diff(d, "en", since=diff.since_last(d), rules=new["rules"])
     assert str(tmp_path) not in out and re.search(r">template\.yaml:\d+<", out)
+
+
+def test_what_could_not_be_assessed_shows_at_the_top_and_in_the_lens_charts() -> None:
+    """REL020's fixture leaves its only rule not assessed (a parameter without a default): the summary says
+    how many results could not be judged and links to them, the lens chart and legend count the best
+    practice as not assessed (it is neither risk nor evidence), in both languages; Markdown says it too."""
+    fixture = Path(__file__).resolve().parent / "fixtures" / "rules" / "REL020" / "unknown.yaml"
+    doc = scan_templates([str(fixture)], select=["REL020"], fail_on="never")
+    assert doc["summary"]["coverage"]["not_assessed"] >= 1
+    assert "rel_rel_q1_a4" in doc["summary"]["coverage"]["practices_not_assessed"] or any(
+        e["status"] == "not_assessed" for e in doc["lens"])
+    not_assessed = sum(1 for e in doc["lens"] if e["status"] == "not_assessed")
+    assert not_assessed >= 1
+    en = render("html", doc, "en")
+    assert re.search(r'<p class="coverage"><a href="#not-assessed">\d+ results? could not be assessed', en)
+    assert f"Not assessed ({not_assessed})" in en  # the lens chart's legend
+    assert 'class="c-not_assessed"' in en or "c-not_assessed" in en
+    ja = render("html", doc, "ja")
+    assert "件の結果は評価できませんでした" in ja and f"評価不可 ({not_assessed})" in ja
+    markdown = render("markdown", doc, "en")
+    assert "not assessed" in markdown.split("###")[0].lower()
+
+
+def test_a_complete_review_shows_no_not_assessed_status_in_the_lens_chart() -> None:
+    doc = scan_templates([str(Path(__file__).resolve().parents[1] / "examples" / "orders-app")], fail_on="never")
+    assert doc["summary"]["coverage"]["not_assessed"] == 0
+    en = render("html", doc, "en")
+    assert 'class="coverage"' not in en and "c-not_assessed" not in en.split("<style")[0] + en.split("</style>")[1]

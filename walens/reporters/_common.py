@@ -19,7 +19,8 @@ from walens.model import severity_rank as severity_rank
 
 LANGS = ("en", "ja")
 STATUSES = ("fail", "pass", "not_assessed", "suppressed", "accepted")
-LENS_STATUSES = ("risk", "evidenced", "needs_answer", "not_applicable")
+# "not_assessed": a best practice whose rules could not be judged (a denied call, missing data).
+LENS_STATUSES = ("risk", "evidenced", "needs_answer", "not_assessed", "not_applicable")
 _QUESTION_ID = re.compile(r"^(ops|sec|rel|perf|cost)_q(\d+)$")
 _SAFE_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
 
@@ -447,7 +448,7 @@ def lens_rows(doc: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
 
 
 def lens_counts(doc: Mapping[str, Any]) -> dict[str, int]:
-    """How many best practices the review left in each coverage status (all four present)."""
+    """How many best practices the review left in each coverage status (every status present)."""
     counts = dict.fromkeys(LENS_STATUSES, 0)
     for entry in doc.get("lens") or []:
         status = str(entry.get("status"))
@@ -459,7 +460,7 @@ def lens_counts_line(doc: Mapping[str, Any], labels: Labels) -> str:
     """One line: "Lens coverage (38 best practices): 2 risk found, 9 evidenced, ..."."""
     counts = lens_counts(doc)
     # "not assessed" (what a gap hid) is shown when some practice ended there.
-    shown = [*LENS_STATUSES, *(["not_assessed"] if counts.get("not_assessed") else [])]
+    shown = [s for s in LENS_STATUSES if s != "not_assessed" or counts[s]]
     parts = [labels(f"lens_count_{s}", count=counts[s]) for s in shown]
     return f"{labels('lens_summary', count=sum(counts.values()))}: {labels('list_sep').join(parts)}"
 
@@ -707,3 +708,17 @@ def iter_json(value: Any, depth: int) -> Iterator[str]:
 def dump_json(value: Any, depth: int) -> str:
     """:func:`iter_json` as one string."""
     return "".join(iter_json(value, depth))
+
+
+def coverage_text(doc: Mapping[str, Any], labels: Labels, key: str) -> str:
+    """One line from ``summary.coverage`` when some result could not be judged: how many were judged, how
+    many not and in which pillars (message ``key``); "" when everything was judged or the review predates it."""
+    coverage = (doc.get("summary") or {}).get("coverage")
+    if not isinstance(coverage, Mapping) or not coverage.get("not_assessed"):
+        return ""
+    pillars = labels("list_sep").join(f"{labels.pillar(str(p))} {row.get('not_assessed', 0)}"
+                                      for p, row in sorted((coverage.get("by_pillar") or {}).items(),
+                                                           key=lambda kv: pillar_rank(kv[0]))
+                                      if isinstance(row, Mapping) and row.get("not_assessed"))
+    return labels(key, assessed=coverage.get("assessed", 0), not_assessed=coverage.get("not_assessed", 0),
+                  practices=len(coverage.get("practices_not_assessed") or []), pillars=pillars)

@@ -10,16 +10,17 @@ from typing import Any
 from walens.reporters._common import (
     SEVERITIES,
     Labels,
+    baselined,
+    coverage_text,
+    failing,
     finding_message,
     lens_counts_line,
     location_key,
     pillar_severity_table,
     severity_rank,
+    suppression_text,
     totals_line_parts,
     verdict,
-    baselined,
-    failing,
-    suppression_text,
     where,
     with_status,
 )
@@ -145,12 +146,9 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False) -> str
     out += _summary(doc, t, paint)
     if doc.get("lens"):
         out += ["", lens_counts_line(doc, t)]
-    coverage = (doc.get("summary") or {}).get("coverage")
-    if isinstance(coverage, dict) and coverage.get("not_assessed"):
-        pillars = t("list_sep").join(f"{t.pillar(p)} {row.get('not_assessed', 0)}"
-                                     for p, row in (coverage.get("by_pillar") or {}).items() if row.get("not_assessed"))
-        out.append(t("coverage_line", assessed=coverage.get("assessed", 0),
-                     not_assessed=coverage.get("not_assessed", 0), pillars=_clean(pillars)))
+    coverage = coverage_text(doc, t, "coverage_line")
+    if coverage:
+        out.append(_clean(coverage))
 
     new_failing = sorted(failing(doc), key=lambda f: (location_key(f), severity_rank(f.get("severity")),
                                                                 str(f.get("rule_id"))))

@@ -29,6 +29,7 @@ from walens.reporters._common import (
     baselined,
     catalogue,
     choice_title,
+    coverage_text,
     display_name,
     finding_message,
     lens_counts,
@@ -586,17 +587,19 @@ def _charts(doc: Mapping[str, Any], t: Labels) -> dict[str, Any]:
     for entry in doc.get("lens") or []:
         row = lens_by_pillar.setdefault(str(entry.get("pillar")), dict.fromkeys(LENS_STATUSES, 0))
         row[str(entry.get("status"))] = row.get(str(entry.get("status")), 0) + 1
-    lens_rows_ = [(t.pillar(p), [(f"c-{s}", row.get(s, 0), f"{t.pillar(p)} — {t.lens_status(s)}: {row.get(s, 0)}")
-                                 for s in LENS_STATUSES]) for p, row in lens_by_pillar.items()]
     counts = lens_counts(doc)
-    lens_title = t("chart_lens") + " — " + t("list_sep").join(f"{t.lens_status(s)} {counts[s]}" for s in LENS_STATUSES)
+    # "not assessed" appears only when some best practice ended there, so a complete review reads as before.
+    statuses = [s for s in LENS_STATUSES if s != "not_assessed" or counts.get(s)]
+    lens_rows_ = [(t.pillar(p), [(f"c-{s}", row.get(s, 0), f"{t.pillar(p)} — {t.lens_status(s)}: {row.get(s, 0)}")
+                                 for s in statuses]) for p, row in lens_by_pillar.items()]
+    lens_title = t("chart_lens") + " — " + t("list_sep").join(f"{t.lens_status(s)} {counts[s]}" for s in statuses)
     label_width = 140 if t.lang == "ja" else 170
     return {
         "severity": _bar_chart(severity_rows, sev_title, label_width=50 if t.lang == "ja" else 80, width=400),
         "pillar": _bar_chart(pillar_rows, pillar_title, label_width=label_width),
         "lens": _bar_chart(lens_rows_, lens_title, label_width=label_width) if doc.get("lens") else "",
         "severity_legend": [{"css": f"c-{s}", "label": f"{t.severity(s)} ({by_sev[s]})"} for s in SEVERITIES],
-        "lens_legend": [{"css": f"c-{s}", "label": f"{t.lens_status(s)} ({counts[s]})"} for s in LENS_STATUSES],
+        "lens_legend": [{"css": f"c-{s}", "label": f"{t.lens_status(s)} ({counts[s]})"} for s in statuses],
     }
 
 
@@ -759,7 +762,10 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, title:
         "headline": (t("exec_headline", checks=t("exec_checks", count=len(failing)),
                        resources=t("exec_resources", count=len(resources_failing)),
                        high=t("exec_high", count=by_sev["high"])) if failing else t("exec_headline_none")),
-        "lens_headline": t("exec_lens", total=sum(counts.values()), **counts) if doc.get("lens") else "",
+        "lens_headline": (t("exec_lens", total=sum(counts.values()), **counts)
+                          + (" " + t("exec_lens_not_assessed", count=counts["not_assessed"])
+                             if counts.get("not_assessed") else "")) if doc.get("lens") else "",
+        "coverage": coverage_text(doc, t, "exec_coverage"),
         "since": since_text,
         "since_section": _since(since, t, doc, anchors=listed),
         "charts": {k: Markup(v) if isinstance(v, str) else v for k, v in _charts(doc, t).items()},

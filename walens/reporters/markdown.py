@@ -13,13 +13,14 @@ from typing import Any
 from urllib.parse import quote
 
 from walens.errors import UsageError
-
 from walens.reporters._common import (
     SEVERITIES,
     Labels,
     PathDisplay,
+    baselined,
     catalogue,
     choice_title,
+    coverage_text,
     display_name,
     finding_examples,
     finding_message,
@@ -36,15 +37,16 @@ from walens.reporters._common import (
     rule_text,
     safe_url,
     severity_rank,
-    totals_line_parts,
-    verdict,
-    baselined,
-    failing as failing_findings,
     suppression_text,
     tidy,
+    totals_line_parts,
+    verdict,
     where,
     with_display_paths,
     with_status,
+)
+from walens.reporters._common import (
+    failing as failing_findings,
 )
 
 LIMIT = 65_536  # GitHub's limit on a comment body, in characters
@@ -424,6 +426,7 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, repo_u
         f"**{esc(t('fail_on', level=fail_on))}: {esc(state)}** — {esc(t('list_sep').join(totals_line_parts(doc, t)))}",
         "",
         *([esc(lens_counts_line(doc, t)), ""] if doc.get("lens") else []),
+        *([esc(coverage_text(doc, t, "coverage_line")), ""] if coverage_text(doc, t, "coverage_line") else []),
         f"### {esc(t('summary_failing'))}",
         "",
         *_summary_table(doc, t),
