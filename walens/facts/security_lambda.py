@@ -210,20 +210,28 @@ def _no_echo(spec: Any) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
-@fact("secret_parameters", types=[FUNCTION])
-def secret_parameters(resource: Resource, inventory: Sequence[Resource]) -> list[str] | Unknown:
-    """Template parameters without ``NoEcho`` that reach the function's environment and are secret-like
-    (by the parameter's name, or by the name of the variable they fill)."""
+def _template_behind(resource: Resource) -> Mapping[str, Any] | list[str] | Unknown:
+    """The authored template, when the function has environment variables whose sources need tracing;
+    otherwise the parameter facts' result: none for a deployed function or one without variables (the
+    parameters are the template author's; SEC010/SEC027 are template rules), or why it cannot be told."""
     if resource.source != "template":
-        return []  # parameters are the template author's: a deployed function has none (template rules)
+        return []
     variables = _variables(resource)
     if isinstance(variables, Unknown):
         return variables
     if not variables:
         return []
     data = authored_template(resource)
-    if data is None:
-        return Unknown("the authored template is not available")
+    return Unknown("the authored template is not available") if data is None else data
+
+
+@fact("secret_parameters", types=[FUNCTION])
+def secret_parameters(resource: Resource, inventory: Sequence[Resource]) -> list[str] | Unknown:
+    """Template parameters without ``NoEcho`` that reach the function's environment and are secret-like
+    (by the parameter's name, or by the name of the variable they fill)."""
+    data = _template_behind(resource)
+    if not isinstance(data, Mapping):
+        return data
     parameters = data.get("Parameters")
     if not isinstance(parameters, dict) or not parameters:
         return []
@@ -256,16 +264,9 @@ def deploy_time_secrets(resource: Resource, inventory: Sequence[Resource]) -> li
     """Environment variables that receive a secret's value when the stack deploys: a ``NoEcho`` parameter
     or a Secrets Manager dynamic reference (``VAR (NoEcho parameter P)``, ``VAR (Secrets Manager dynamic
     reference)``). Names only: values are never read into the result."""
-    if resource.source != "template":
-        return []  # parameters are the template author's: a deployed function has none (template rules)
-    variables = _variables(resource)
-    if isinstance(variables, Unknown):
-        return variables
-    if not variables:
-        return []
-    data = authored_template(resource)
-    if data is None:
-        return Unknown("the authored template's parameters are not available")
+    data = _template_behind(resource)
+    if not isinstance(data, Mapping):
+        return data
     parameters = data.get("Parameters")
     parameters = parameters if isinstance(parameters, dict) else {}
     found: list[str] = []

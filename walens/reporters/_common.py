@@ -185,7 +185,6 @@ _REASONS_JA: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(f"^{pat
      "ルートの API がテンプレートにないため、プロトコル (HTTP または WebSocket) が分かりません"),
     (r"the function's Timeout is not positive", "関数の Timeout が正の値ではありません"),
     (r"the authored template is not available", "記述されたままのテンプレートを参照できません"),
-    (r"the authored template's parameters are not available", "記述されたままのテンプレートのパラメーターを参照できません"),
     (r"the authored template's outputs are not available", "記述されたままのテンプレートの出力を参照できません"),
     (r"the API's OpenAPI definition is in S3 \(BodyS3Location\)", "API の OpenAPI 定義は S3 にあります (BodyS3Location)"),
     (r"the OpenAPI file in S3 may carry the resource policy \(x-amazon-apigateway-policy\)",
