@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources as package_files
 from typing import Any
 
@@ -417,24 +417,22 @@ def open_egress_security_groups(resource: Resource, inventory: Sequence[Resource
     """The function's security groups defined in the template (``judged``) and those of them that allow
     all traffic to anywhere (``open``): a rule to 0.0.0.0/0 or ::/0 on every port (protocol -1, or TCP or
     UDP over 0-65535), or no egress rule at all (EC2 then adds allow-all)."""
-    groups, unknown = _function_groups(resource, inventory, "Egress")
-    if unknown is not None:
-        return {"judged": unknown, "open": unknown}
-    judged, open_groups = [], []
-    for group, rules in groups:
-        judged.append(group.id)
-        if isinstance(rules, Unknown):
-            return {"judged": judged, "open": rules}
-        if not rules or any(_open_egress(rule) for rule in rules):
-            open_groups.append(group.id)
-    return {"judged": judged, "open": open_groups}
+    return _open_groups(resource, inventory, "Egress",
+                        lambda rules: not rules or any(_open_egress(rule) for rule in rules))
 
 
 @fact("open_ingress_security_groups", types=[FUNCTION])
 def open_ingress_security_groups(resource: Resource, inventory: Sequence[Resource]) -> dict[str, Any]:
     """The function's security groups defined in the template (``judged``) and those of them that accept
     inbound traffic from anywhere (``open``: a rule from 0.0.0.0/0 or ::/0, whatever its ports)."""
-    groups, unknown = _function_groups(resource, inventory, "Ingress")
+    return _open_groups(resource, inventory, "Ingress", lambda rules: any(_open_ingress(rule) for rule in rules))
+
+
+def _open_groups(resource: Resource, inventory: Sequence[Resource], direction: str,
+                 is_open: Callable[[list[Any]], bool]) -> dict[str, Any]:
+    """``{judged, open}`` for the function's template-defined security groups in one direction: the groups
+    judged, and those whose rules ``is_open`` finds open (an Unknown where a group's rules are undecided)."""
+    groups, unknown = _function_groups(resource, inventory, direction)
     if unknown is not None:
         return {"judged": unknown, "open": unknown}
     judged, open_groups = [], []
@@ -442,7 +440,7 @@ def open_ingress_security_groups(resource: Resource, inventory: Sequence[Resourc
         judged.append(group.id)
         if isinstance(rules, Unknown):
             return {"judged": judged, "open": rules}
-        if any(_open_ingress(rule) for rule in rules):
+        if is_open(rules):
             open_groups.append(group.id)
     return {"judged": judged, "open": open_groups}
 
