@@ -272,6 +272,17 @@ def _event_source_mappings(ctx: Ctx) -> None:
                          metadata=pick(m, ("State", "StateTransitionReason", "LastProcessingResult"))))
 
 
+def _read_property(ctx: Ctx, region: _Region, fn: Resource, operation: str, prop: str) -> None:
+    """One per-function read whose answer carries the property under its own name: set when the answer
+    has it, an Unknown when the call failed (the gap is recorded by ``ctx``)."""
+    try:
+        answer = region.ask(ctx, operation, lambda: ctx.call(operation, FunctionName=fn.name)) or {}
+        if answer.get(prop):
+            fn.properties[prop] = answer[prop]
+    except CallFailed as exc:
+        fn.properties[prop] = exc.unknown
+
+
 def _details(ctx: Ctx, region: _Region, fn: Resource) -> None:
     # The call planner (ctx.wants): only what a selected rule reads is asked; the five detail reads have no
     # bulk form, so a full review costs about 5.3 calls per function and a security review about 2.
@@ -292,21 +303,9 @@ def _details(ctx: Ctx, region: _Region, fn: Resource) -> None:
         if signing:
             fn.properties["CodeSigningConfigArn"] = signing
     else:
-        try:
-            answer = region.ask(ctx, "GetFunctionCodeSigningConfig",
-                                lambda: ctx.call("GetFunctionCodeSigningConfig", FunctionName=name)) or {}
-            if answer.get("CodeSigningConfigArn"):
-                fn.properties["CodeSigningConfigArn"] = answer["CodeSigningConfigArn"]
-        except CallFailed as exc:
-            fn.properties["CodeSigningConfigArn"] = exc.unknown
+        _read_property(ctx, region, fn, "GetFunctionCodeSigningConfig", "CodeSigningConfigArn")
     if ctx.wants(FUNCTION, "RecursiveLoop"):
-        try:
-            answer = region.ask(ctx, "GetFunctionRecursionConfig",
-                                lambda: ctx.call("GetFunctionRecursionConfig", FunctionName=name)) or {}
-            if answer.get("RecursiveLoop"):
-                fn.properties["RecursiveLoop"] = answer["RecursiveLoop"]
-        except CallFailed as exc:
-            fn.properties["RecursiveLoop"] = exc.unknown
+        _read_property(ctx, region, fn, "GetFunctionRecursionConfig", "RecursiveLoop")
     if ctx.wants(EIC):
         try:
             configs = region.ask(ctx, "ListFunctionEventInvokeConfigs", lambda: ctx.pages(
