@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
 
     regions = list(REGIONS[:args.regions])
     members = member_ids(args.accounts)
-    server, endpoint = start_server(args.latency_ms)
+    server, endpoint, _ = start_server(args.latency_ms)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             env = fake_env(endpoint, tmp)
