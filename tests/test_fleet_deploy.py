@@ -97,7 +97,12 @@ def test_the_template_substitutes_every_placeholder_of_the_definition() -> None:
     assert set(functions) == {"FleetFunction", "ScanFunction"}
     handler = (DEPLOY / "src" / "app.py").read_text(encoding="utf-8")
     assert "from walens.fleet.lambda_ import handler" in handler
-    assert (DEPLOY / "src" / "requirements.txt").read_text(encoding="utf-8").split() == ["walens[account]"]
+    for name, function in functions.items():  # sam build runs src/Makefile (tests/test_fleet_package.py builds it)
+        assert function["Metadata"] == {"BuildMethod": "makefile", "ProjectRootDirectory": "../..",
+                                        "ContextPath": "src"}, name
+        assert f"build-{name}" in (DEPLOY / "src" / "Makefile").read_text(encoding="utf-8")
+    assert template.data["Globals"]["Function"]["CodeUri"] == "src/"
+    assert (DEPLOY / ".." / ".." / "pyproject.toml").is_file()  # ProjectRootDirectory is the repository root
 
 
 def test_walens_reviews_its_own_fleet_template_with_no_high_finding() -> None:

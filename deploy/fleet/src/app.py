@@ -1,5 +1,5 @@
-"""Lambda entry point of the walens fleet state machine: a thin call into walens.fleet.lambda_ (walens is packaged
-with the function by ``sam build`` from requirements.txt)."""
+"""Lambda entry point of the walens fleet state machine: a thin call into walens.fleet.lambda_ (``sam build`` packages
+walens from this checkout with it: src/Makefile)."""
 
 from walens.fleet.lambda_ import handler
 
