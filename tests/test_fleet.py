@@ -7,6 +7,7 @@ each member account is seeded through its own role with a different defect in ea
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -117,9 +118,26 @@ def test_second_run_diffs_against_the_first_and_extends_the_trend(aws: None, tmp
     latest = json.loads((tmp_path / "latest.json").read_text())
     assert latest == {"run": "r2", "key": "runs/r2/fleet.json"}
     md = (tmp_path / "runs/r2/fleet.md").read_text()
-    assert "0 new, 1 resolved" in md and "| 222222222222 | 2/2 |" in md
+    assert md.startswith("# Serverless Lens fleet review") and "Since run r1: 0 new, 1 resolved" in md
+    # accounts worst first: the one failing (score 0), then the others by ID
+    rows = [line.split(" | ")[0].strip("| ") for line in md.split("### Accounts (3)")[1].split("### Regions")[0]
+            .splitlines() if line.startswith("| 1") or line.startswith("| 2")]
+    assert rows == [ACCOUNT, M1, M2]
+    assert "| 222222222222 | 2/2 | – | 1 | 0 | 0 | 0 | 100 |" in md
+    assert "### New risks" not in md and "m2-west" in md.split("### Resolved")[1]  # the standard since section
     page = (tmp_path / "runs/r2/fleet.html").read_text()
-    assert '<section id="fleet">' in page and "222222222222" in page
+    fleet = page.split('<section id="fleet" class="major fleet">')[1].split("</section>")[0]
+    assert '<a href="#fleet">Fleet</a>' in page and "<h1>Serverless Lens fleet review</h1>" in page
+    assert re.findall(r'<tr><th scope="row" class="mono">(\d+)</th>', fleet.split('id="fleet-regions"')[0]) == [
+        ACCOUNT, M1, M2]
+    assert 'id="since-resolved"' in page and "m2-west" in page.split('id="since-resolved"')[1].split("</table>")[0]
+    assert page.count('class="trend-chart') == 1 or 'class="chart trend-chart"' in page
+    from walens.fleet import report
+
+    ja = report.render(written.review, "html", "ja")
+    section = ja.split('<section id="fleet" class="major fleet">')[1].split("</section>")[0]
+    assert "フリートレビュー r2" in section and "アカウント別 (3)" in section and "推移" in section
+    assert not re.search(r"Accounts|Regions assessed|Worst best practices|Trend|Score", section), section
 
 
 def test_a_partition_not_assessed_this_run_hides_nothing_as_resolved(aws: None, tmp_path: Any) -> None:
@@ -129,7 +147,8 @@ def test_a_partition_not_assessed_this_run_hides_nothing_as_resolved(aws: None, 
     since = second["fleet"]["since_last_run"]
     # m2-west failed in r1; in r2 its account could not be entered: unseen, not resolved
     assert (since["new"], since["resolved"], since["unseen"], since["persisting"]) == (0, 0, 1, 1)
-    assert "1 unseen" in (tmp_path / "runs/r2/fleet.md").read_text()
+    assert ("1 earlier risk was not seen this run because its partition was not assessed"
+            in (tmp_path / "runs/r2/fleet.md").read_text())
 
 
 def test_a_throttled_partition_is_retried_then_kept_as_partial(aws: None, tmp_path: Any) -> None:

@@ -16,13 +16,12 @@ The document is an ordinary merged review document (every reporter reads it) wit
 
 from __future__ import annotations
 
-import html
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from walens import merge
-from walens.fleet.worker import NOT_ASSESSED, PARTIAL
+from walens.fleet.worker import NOT_ASSESSED
 from walens.model import DiffDocument
 
 FLEET_FORMAT = 1
@@ -93,8 +92,11 @@ def trend_point(doc: Mapping[str, Any], run_id: str) -> dict[str, Any]:
     """One run in the trend: counts of failing findings by severity, coverage, the fleet score."""
     summary = doc.get("summary") or {}
     fleet = doc.get("fleet") or {}
+    from walens.history import failing_by_pillar
+
     return {"run": run_id, "finished_at": (doc.get("scan") or {}).get("finished_at"),
             "failing": int((summary.get("by_status") or {}).get("fail", 0)),
+            "by_pillar": failing_by_pillar(doc),
             "by_severity": dict(summary.get("by_severity") or {}),
             "coverage": dict(fleet.get("coverage") or {}), "score": fleet.get("score")}
 
@@ -159,125 +161,24 @@ def fleet_review(results: Sequence[Any], *, run_id: str, fail_on: str | None = N
     if any(o["status"] == NOT_ASSESSED for o in outcomes):
         doc["summary"]["not_assessed_partitions"] = sum(o["status"] == NOT_ASSESSED for o in outcomes)
     trend = list(((previous or {}).get("fleet") or {}).get("trend") or [])
+    fleet["trend"] = [*trend, trend_point(doc, run_id)][-TREND_MAX:]
     if previous is not None:
         from walens.diff import diff, since_last
+        from walens.history import trend_point as review_point
 
         d = diff(previous, doc, old_ref=((previous.get("fleet") or {}).get("run")), new_ref=run_id)
-        fleet["since_last_run"] = {**since_last(_unseen(d, outcomes)), "unseen": d["summary"]["unseen"]}
-    fleet["trend"] = [*trend, trend_point(doc, run_id)][-TREND_MAX:]
+        since = since_last(_unseen(d, outcomes))
+        fleet["since_last_run"] = {**since, "unseen": d["summary"]["unseen"]}
+        # The reporters' "Since the last review" (the new, resolved and changed risks, the chart by pillar).
+        points = [p for p in fleet["trend"] if isinstance(p.get("by_pillar"), dict)]
+        doc["since_last_review"] = {**since, "trend": [{**review_point({}, p["run"], p["by_pillar"]),
+                                                        "finished_at": p.get("finished_at")} for p in points]}
     return doc
 
 
-def _cell(value: Any) -> str:
-    from walens.reporters.markdown import esc
-
-    return "–" if value is None else esc(value)
-
-
-def render_markdown(doc: Mapping[str, Any]) -> str:
-    """The fleet section in Markdown (the merged review follows it in ``fleet.md``)."""
-    fleet = doc.get("fleet") or {}
-    cov = fleet.get("coverage") or {}
-    lines = [f"# Fleet review {_cell(fleet.get('run'))}", "",
-             (f"Partitions (account × region): {cov.get('planned', 0)} planned, {cov.get('assessed', 0)} assessed, "
-             f"{cov.get(PARTIAL, 0)} partial, {cov.get(NOT_ASSESSED, 0)} not assessed. "
-             f"Fleet score: {_cell(fleet.get('score'))}"), ""]
-    missing = [p for p in fleet.get("partitions") or [] if p.get("status") != "assessed"]
-    if missing:
-        lines += ["## Partitions not fully assessed", "", "| Account | Region | Status | Attempts | Error |",
-                  "| --- | --- | --- | --- | --- |"]
-        lines += [f"| {_cell(p['account'])} | {_cell(p['region'])} | {_cell(p['status'])} | {p['attempts']} | "
-                  f"{_cell(p.get('error'))} |" for p in missing]
-        lines.append("")
-    since = fleet.get("since_last_run")
-    if since:
-        lines += ["## Since the last run", "",
-                  (f"{since.get('new', 0)} new, {since.get('resolved', 0)} resolved, "
-                  f"{since.get('changed_severity', 0)} changed severity, {since.get('persisting', 0)} persisting, "
-                  f"{since.get('unseen', 0)} unseen (their partition was not assessed) "
-                  f"(previous run {_cell(since.get('review'))})."), ""]
-    lines += ["## Accounts", "", ("| Account | Regions assessed | Not assessed | Pass | Fail | Not assessed findings "
-              "| High | Score |"), "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for row in fleet.get("accounts") or []:
-        s = row["by_status"]
-        lines.append(f"| {_cell(row['account'])} | {row['regions_assessed']}/{row['regions_planned']} | "
-                     f"{_cell(', '.join(row['regions_not_assessed']) or None)} | {s.get('pass', 0)} | "
-                     f"{s.get('fail', 0)} | {s.get('not_assessed', 0)} | {row['high']} | {_cell(row['score'])} |")
-    lines += ["", "## Regions", "", "| Region | Accounts assessed | Pass | Fail | High | Score |",
-              "| --- | --- | --- | --- | --- | --- |"]
-    for row in fleet.get("regions") or []:
-        s = row["by_status"]
-        lines.append(f"| {_cell(row['region'])} | {row['accounts_assessed']}/{row['accounts_planned']} | "
-                     f"{s.get('pass', 0)} | {s.get('fail', 0)} | {row['high']} | {_cell(row['score'])} |")
-    lines += ["", "## Worst best practices across the fleet", "",
-              "| Best practice | Accounts failing | Failing findings | High | Rules |", "| --- | --- | --- | --- | --- |"]
-    for row in fleet.get("worst_practices") or []:
-        lines.append(f"| {_cell(row['choice'])} {_cell(row.get('title'))} | {len(row['accounts'])} | "
-                     f"{row['failing']} | {row['high']} | {_cell(', '.join(row['rules']))} |")
-    lines += ["", "## Trend", "", "| Run | Finished | Failing | High | Assessed partitions | Score |",
-              "| --- | --- | --- | --- | --- | --- |"]
-    for p in fleet.get("trend") or []:
-        lines.append(f"| {_cell(p['run'])} | {_cell(p.get('finished_at'))} | {p['failing']} | "
-                     f"{(p.get('by_severity') or {}).get('high', 0)} | "
-                     f"{(p.get('coverage') or {}).get('assessed', 0)}/{(p.get('coverage') or {}).get('planned', 0)} | "
-                     f"{_cell(p.get('score'))} |")
-    return "\n".join(lines) + "\n"
-
-
-def render_html_section(doc: Mapping[str, Any]) -> str:
-    """The fleet section as HTML (tables), inserted at the top of the merged review's HTML report."""
-    fleet = doc.get("fleet") or {}
-    e = html.escape
-
-    def table(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-        th = "".join(f"<th>{e(h)}</th>" for h in head)
-        body = "".join("<tr>" + "".join(f"<td>{e('–' if c is None else str(c))}</td>" for c in row) + "</tr>"
-                       for row in rows)
-        return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
-
-    cov = fleet.get("coverage") or {}
-    parts = [f"<section id=\"fleet\"><h2>Fleet review {e(str(fleet.get('run')))}</h2>",
-             (f"<p>Partitions: {cov.get('planned', 0)} planned, {cov.get('assessed', 0)} assessed, "
-             f"{cov.get(PARTIAL, 0)} partial, {cov.get(NOT_ASSESSED, 0)} not assessed. "
-             f"Fleet score: {e(str(fleet.get('score')))}</p>")]
-    missing = [p for p in fleet.get("partitions") or [] if p.get("status") != "assessed"]
-    if missing:
-        parts += ["<h3>Partitions not fully assessed</h3>",
-                  table(["Account", "Region", "Status", "Attempts", "Error"],
-                        [[p["account"], p["region"], p["status"], p["attempts"], p.get("error")] for p in missing])]
-    since = fleet.get("since_last_run")
-    if since:
-        parts.append(f"<h3>Since the last run</h3><p>{since.get('new', 0)} new, {since.get('resolved', 0)} resolved, "
-                     f"{since.get('persisting', 0)} persisting</p>")
-    parts += ["<h3>Accounts</h3>", table(
-        ["Account", "Regions assessed", "Pass", "Fail", "High", "Score"],
-        [[r["account"], f"{r['regions_assessed']}/{r['regions_planned']}", r["by_status"].get("pass", 0),
-          r["by_status"].get("fail", 0), r["high"], r["score"]] for r in fleet.get("accounts") or []])]
-    parts += ["<h3>Regions</h3>", table(
-        ["Region", "Accounts assessed", "Pass", "Fail", "High", "Score"],
-        [[r["region"], f"{r['accounts_assessed']}/{r['accounts_planned']}", r["by_status"].get("pass", 0),
-          r["by_status"].get("fail", 0), r["high"], r["score"]] for r in fleet.get("regions") or []])]
-    parts += ["<h3>Worst best practices across the fleet</h3>", table(
-        ["Best practice", "Accounts failing", "Failing findings", "High"],
-        [[f"{r['choice']} {r.get('title') or ''}", len(r["accounts"]), r["failing"], r["high"]]
-         for r in fleet.get("worst_practices") or []])]
-    parts += ["<h3>Trend</h3>", table(
-        ["Run", "Finished", "Failing", "Score"],
-        [[p["run"], p.get("finished_at"), p["failing"], p.get("score")] for p in fleet.get("trend") or []])]
-    parts.append("</section>")
-    return "".join(parts)
-
-
 def render(doc: dict[str, Any], fmt: str, lang: str = "en") -> str:
-    """``fleet.md`` / ``fleet.html``: the fleet section, then the merged review as walens renders any review."""
+    """``fleet.md`` / ``fleet.html`` / ``fleet.json``: the reporters render the ``fleet`` section themselves (so
+    ``walens report fleet.json`` gives the same page), in ``lang``."""
     from walens import reporters
 
-    body = reporters.render(fmt, doc, lang)
-    if fmt == "markdown":
-        return render_markdown(doc) + "\n" + body
-    if fmt == "html":
-        section = render_html_section(doc)
-        at = body.find("<main")
-        at = body.find(">", at) + 1 if at >= 0 else body.find(">", body.find("<body")) + 1
-        return body[:at] + section + body[at:] if at > 0 else section + body
-    return body
+    return reporters.render(fmt, doc, lang)

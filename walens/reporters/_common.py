@@ -721,3 +721,92 @@ def coverage_text(doc: Mapping[str, Any], labels: Labels, key: str) -> str:
                                       if isinstance(row, Mapping) and row.get("not_assessed"))
     return labels(key, assessed=coverage.get("assessed", 0), not_assessed=coverage.get("not_assessed", 0),
                   practices=len(coverage.get("practices_not_assessed") or []), pillars=pillars)
+
+
+FLEET_WORST_SHOWN = 10
+FLEET_STATUSES = ("assessed", "partial", "not_assessed")
+
+
+def _fleet_score(value: Any) -> str:
+    return "–" if value is None else f"{value}"
+
+
+def scope_text(doc: Mapping[str, Any], labels: Labels) -> str:
+    """What the review covers, for the cover and the Markdown header: templates (with their folders), or
+    accounts and regions. More than a handful of accounts (a fleet) is a count: the fleet section lists them."""
+    scan = doc.get("scan") or {}
+    if scan.get("source") == "account":
+        accounts = [str(a) for a in scan.get("accounts") or []]
+        regions = [str(r) for r in scan.get("regions") or []]
+        if len(accounts) > 5:
+            return labels("scope_accounts_count", count=len(accounts), regions=labels("list_sep").join(regions) or "?")
+        return labels("scope_accounts", accounts=labels("list_sep").join(accounts) or "?",
+                      regions=labels("list_sep").join(regions) or "?")
+    inputs = [str(i.get("path")) for i in scan.get("inputs") or []]
+    scope = labels("scope_templates", count=len(inputs))
+    roots = PathDisplay.root_names(doc)
+    if roots:
+        scope = labels("scope_in", scope=scope, roots=labels("list_sep").join(roots))
+    return scope
+
+
+def fleet_view(doc: Mapping[str, Any], labels: Labels) -> dict[str, Any] | None:
+    """The fleet section of a fleet review (``doc["fleet"]``, walens.fleet.report) for the HTML and Markdown
+    reporters, in ``labels``' language; None for any other review.
+
+    Accounts and regions are listed worst first: the ones with partitions not assessed, then by score (lowest
+    first; one with nothing judged has no score and comes first), then by ID.
+    """
+    fleet = doc.get("fleet")
+    if not isinstance(fleet, Mapping):
+        return None
+    cov = fleet.get("coverage") or {}
+    t = labels
+
+    def rows(items: Any, key: str, other: str) -> list[dict[str, Any]]:
+        out = []
+        for r in items or []:
+            s = r.get("by_status") or {}
+            out.append({"name": str(r.get(key)), "assessed": f"{r.get(f'{other}s_assessed', 0)}/{r.get(f'{other}s_planned', 0)}",
+                        "not_assessed": t("list_sep").join(str(x) for x in r.get(f"{other}s_not_assessed") or []),
+                        "pass": int(s.get("pass", 0)), "fail": int(s.get("fail", 0)),
+                        "unjudged": int(s.get("not_assessed", 0)), "high": int(r.get("high", 0)),
+                        "score": _fleet_score(r.get("score")), "_score": r.get("score")})
+        out.sort(key=lambda r: (not r["not_assessed"], -1 if r["_score"] is None else r["_score"], r["name"]))
+        return out
+
+    missing = [{"account": str(p.get("account")), "region": str(p.get("region")),
+                "status": t(f"fleet_status_{p.get('status')}") if p.get("status") in FLEET_STATUSES
+                else str(p.get("status")), "attempts": int(p.get("attempts") or 0), "error": str(p.get("error") or "")}
+               for p in fleet.get("partitions") or [] if p.get("status") != "assessed"]
+    since = fleet.get("since_last_run")
+    since_line = ""
+    if since:
+        counts = t("list_sep").join(t(f"diff_count_{k}", count=int(since.get(k) or 0))
+                                    for k in ("new", "resolved", "changed_severity", "persisting"))
+        since_line = t("fleet_since", run=since.get("review"), counts=counts)
+        if since.get("unseen"):
+            since_line += " " + t("fleet_unseen", count=int(since.get("unseen") or 0))
+    worst = [{"choice": str(r.get("choice")), "title": choice_title(str(r.get("choice")), t.lang),
+              "pillar": t.pillar(str(r.get("pillar"))), "accounts": len(r.get("accounts") or []),
+              "failing": int(r.get("failing", 0)), "high": int(r.get("high", 0)),
+              "rules": t("list_sep").join(str(x) for x in r.get("rules") or [])}
+             for r in (fleet.get("worst_practices") or [])[:FLEET_WORST_SHOWN]]
+    trend = [{"run": str(p.get("run")), "finished": str(p.get("finished_at") or "")[:16].replace("T", " "),
+              "failing": int(p.get("failing", 0)), "high": int((p.get("by_severity") or {}).get("high", 0)),
+              "assessed": f"{(p.get('coverage') or {}).get('assessed', 0)}/{(p.get('coverage') or {}).get('planned', 0)}",
+              "score": _fleet_score(p.get("score"))} for p in fleet.get("trend") or []]
+    return {
+        "title": t("fleet_title", run=fleet.get("run")),
+        "coverage": t("fleet_coverage", planned=int(cov.get("planned", 0)), assessed=int(cov.get("assessed", 0)),
+                      partial=int(cov.get("partial", 0)), not_assessed=int(cov.get("not_assessed", 0))),
+        "score": t("fleet_score", score=_fleet_score(fleet.get("score"))),
+        "accounts_count": len(fleet.get("accounts") or []),
+        "regions_count": len(fleet.get("regions") or []),
+        "missing": missing,
+        "since": since_line,
+        "accounts": rows(fleet.get("accounts"), "account", "region"),
+        "regions": rows(fleet.get("regions"), "region", "account"),
+        "worst": worst,
+        "trend": trend,
+    }

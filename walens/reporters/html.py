@@ -25,13 +25,13 @@ from walens.reporters._common import (
     PILLARS,
     SEVERITIES,
     Labels,
-    PathDisplay,
     baselined,
     catalogue,
     choice_title,
     coverage_text,
     display_name,
     finding_message,
+    fleet_view,
     lens_counts,
     lens_counts_line,
     lens_rows,
@@ -46,6 +46,7 @@ from walens.reporters._common import (
     rule_references,
     rule_text,
     safe_url,
+    scope_text,
     severity_rank,
     suppression_text,
     tidy,
@@ -405,17 +406,8 @@ def _where(f: Mapping[str, Any], t: Labels) -> str:
 
 def _scope(doc: Mapping[str, Any], t: Labels) -> tuple[str, list[str]]:
     scan = doc.get("scan") or {}
-    if scan.get("source") == "account":
-        accounts = [str(a) for a in scan.get("accounts") or []]
-        regions = [str(r) for r in scan.get("regions") or []]
-        return t("scope_accounts", accounts=t("list_sep").join(accounts) or "?",
-                 regions=t("list_sep").join(regions) or "?"), []
-    inputs = [str(i.get("path")) for i in scan.get("inputs") or []]
-    scope = t("scope_templates", count=len(inputs))
-    roots = PathDisplay.root_names(doc)
-    if roots:
-        scope = t("scope_in", scope=scope, roots=t("list_sep").join(roots))
-    return scope, inputs
+    inputs = [] if scan.get("source") == "account" else [str(i.get("path")) for i in scan.get("inputs") or []]
+    return scope_text(doc, t), inputs
 
 
 def _rule_results(doc: Mapping[str, Any]) -> dict[str, dict[str, int]]:
@@ -747,7 +739,8 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, title:
         "css": Markup(css),
         "js": Markup(js),
         "csp": Markup(csp),
-        "title": title or t("report_title"),
+        "title": title or t("fleet_report_title" if doc.get("fleet") else "report_title"),
+        "fleet": fleet_view(doc, t),
         "customer": customer or "",
         "author": author or "",
         "logo": logo or "",

@@ -24,6 +24,7 @@ from walens.reporters._common import (
     display_name,
     finding_examples,
     finding_message,
+    fleet_view,
     lens_counts_line,
     lens_rows,
     location_key,
@@ -36,6 +37,7 @@ from walens.reporters._common import (
     rule_references,
     rule_text,
     safe_url,
+    scope_text,
     severity_rank,
     suppression_text,
     tidy,
@@ -225,6 +227,46 @@ def _capped(items: list[str], more: int) -> list[str]:
     return items
 
 
+def _fleet(doc: Mapping[str, Any], t: Labels) -> list[str]:
+    """The fleet section of a fleet review (walens fleet): coverage, worst practices, accounts, regions, trend."""
+    view = fleet_view(doc, t)
+    if view is None:
+        return []
+
+    def table(head: Sequence[str], rows: Sequence[Sequence[Any]], right: int = 1) -> list[str]:
+        aligns = ["---" if i < right else "---:" for i in range(len(head))]
+        return ["| " + " | ".join(esc(h) for h in head) + " |", "| " + " | ".join(aligns) + " |",
+                *("| " + " | ".join(esc(c) for c in row) + " |" for row in rows), ""]
+
+    out = [f"## {esc(view['title'])}", "", esc(view["coverage"]), "", esc(view["score"]), ""]
+    if view["since"]:
+        out += [esc(view["since"]), ""]
+    if view["missing"]:
+        out += [f"### {esc(t('fleet_missing_title'))} ({len(view['missing'])})", ""]
+        out += table([t("fleet_account"), t("fleet_region"), t("status"), t("fleet_attempts"), t("fleet_error")],
+                     [[p["account"], p["region"], p["status"], p["attempts"], p["error"]] for p in view["missing"]], 3)
+    if view["worst"]:
+        out += [f"### {esc(t('fleet_worst_title'))}", "", esc(t("fleet_worst_intro")), ""]
+        out += table([f"{t('pillar')} · {t('best_practice')}", t("rules"), t("fleet_accounts_failing"),
+                      t("fleet_failing_findings"), t("fleet_high")],
+                     [[f"{r['pillar']} · {r['title']} ({r['choice']})", r["rules"],
+                       f"{r['accounts']}/{view['accounts_count']}", r["failing"], r["high"]] for r in view["worst"]], 2)
+    for key, title, name, assessed in (("accounts", "fleet_accounts_title", "fleet_account", "fleet_regions_assessed"),
+                                       ("regions", "fleet_regions_title", "fleet_region", "fleet_accounts_assessed")):
+        out += [f"### {esc(t(title))} ({len(view[key])})", ""]
+        if key == "accounts":
+            out += [esc(t("fleet_accounts_intro")), ""]
+        out += table([t(name), t(assessed), t("fleet_not_assessed_in"), t("fleet_pass"), t("fleet_fail"),
+                      t("fleet_unjudged"), t("fleet_high"), t("fleet_score_head")],
+                     [[r["name"], r["assessed"], r["not_assessed"] or "–", r["pass"], r["fail"], r["unjudged"],
+                       r["high"], r["score"]] for r in view[key][:_TAIL_ITEMS * 4]])
+    out += [f"### {esc(t('fleet_trend_title'))}", ""]
+    out += table([t("fleet_run"), t("fleet_finished"), t("fleet_failing_findings"), t("fleet_high"),
+                  t("fleet_assessed_partitions"), t("fleet_score_head")],
+                 [[p["run"], p["finished"], p["failing"], p["high"], p["assessed"], p["score"]] for p in view["trend"]], 2)
+    return out
+
+
 def _since(doc: Mapping[str, Any], t: Labels) -> list[str]:
     """"Since the last review" (a saved review): the counts, new / resolved / changed findings, the trend."""
     from walens.reporters._common import PILLARS
@@ -409,16 +451,17 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, repo_u
     fail_on, failed = verdict(doc)
     state = t("verdict_failed") if failed else t("verdict_passed")
     head = [
-        f"# {esc(t('report_title'))}",
+        f"# {esc(t('fleet_report_title' if doc.get('fleet') else 'report_title'))}",
         "",
         f"{esc(t('generated_by', version=tool.get('version', '')))} · {esc(t('lens_name'))}",
         "",
         f"- **{esc(t('date'))}:** {esc(scan.get('finished_at') or scan.get('started_at') or '')}",
-        f"- **{esc(t('scope'))}:** {esc(t('scope_templates', count=len(inputs)))}",
+        f"- **{esc(t('scope'))}:** {esc(scope_text(doc, t))}",
     ]
-    head += [f"  - {esc(i.get('path'))}" for i in inputs[:_TAIL_ITEMS]]
-    if len(inputs) > _TAIL_ITEMS:
-        head.append(f"  - … (+{len(inputs) - _TAIL_ITEMS})")
+    if scan.get("source") != "account":
+        head += [f"  - {esc(i.get('path'))}" for i in inputs[:_TAIL_ITEMS]]
+        if len(inputs) > _TAIL_ITEMS:
+            head.append(f"  - … (+{len(inputs) - _TAIL_ITEMS})")
     head += [
         "",
         f"## {esc(t('summary'))}",
@@ -431,6 +474,7 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, repo_u
         "",
         *_summary_table(doc, t),
         "",
+        *_fleet(doc, t),
         *_since(doc, t),
     ]
     head_text = "\n".join(head) + "\n"
