@@ -138,6 +138,12 @@ def test_second_run_diffs_against_the_first_and_extends_the_trend(aws: None, tmp
     section = ja.split('<section id="fleet" class="major fleet">')[1].split("</section>")[0]
     assert "フリートレビュー r2" in section and "アカウント別 (3)" in section and "推移" in section
     assert not re.search(r"Accounts|Regions assessed|Worst best practices|Trend|Score", section), section
+    from walens.fleet import merge
+
+    text = merge.summary_text(written.review, "s3://bucket/runs/r2/fleet.html", "ja")
+    assert "前回の実行からの変化: 新規 0 件、解消 1 件、未確認 0 件" in text and "レポート: s3://bucket/" in text
+    assert merge.subject(written.review, "ja") == "walens フリート r2: 新規 0 件、解消 1 件、未評価 0"
+    assert merge.subject(written.review) == "walens fleet r2: 0 new, 1 resolved, 0 not assessed"
 
 
 def test_a_partition_not_assessed_this_run_hides_nothing_as_resolved(aws: None, tmp_path: Any) -> None:

@@ -96,7 +96,7 @@ def run_command(
     for r in results:
         merge.save_result(target, run, r)
     written = merge.finish(target, run, results, lang=lang)
-    typer.echo(merge.summary_text(written.review, target.where(written.keys["html"])))
+    typer.echo(merge.summary_text(written.review, target.where(written.keys["html"]), lang))
     code = _exit_code(written.review)
     if strict and written.review["fleet"]["coverage"].get(worker.NOT_ASSESSED):
         code = code or EXIT_FINDINGS

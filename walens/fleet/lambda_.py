@@ -181,14 +181,11 @@ def merge(event: Mapping[str, Any], context: Any = None, *, session: Any = None)
     opts = options()
     results = fleet_merge.load_results(store, run, load_plan(store, run), opts)
     written = fleet_merge.finish(store, run, results, fail_on=opts.fail_on, lang=opts.lang)
-    text = fleet_merge.summary_text(written.review, store.where(written.keys["html"]))
+    text = fleet_merge.summary_text(written.review, store.where(written.keys["html"]), opts.lang)
     topic = _env("TOPIC_ARN")
     if topic:
-        fleet = written.review["fleet"]
-        since = fleet.get("since_last_run") or {}
-        subject = (f"walens fleet {run}: {since.get('new', 0)} new, {since.get('resolved', 0)} resolved, "
-                   f"{fleet['coverage'].get(NOT_ASSESSED, 0)} not assessed")
-        session.client("sns").publish(TopicArn=topic, Subject=subject[:100], Message=text)
+        session.client("sns").publish(TopicArn=topic, Subject=fleet_merge.subject(written.review, opts.lang),
+                                      Message=text)
     return {"run": run, "keys": {k: store.prefix + v for k, v in written.keys.items()},
             "coverage": written.review["fleet"]["coverage"], "summary": text}
 

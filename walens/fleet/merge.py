@@ -55,22 +55,40 @@ def finish(store: Store, run: str, results: Sequence[Result], *, fail_on: str | 
     return Written(doc, keys)
 
 
-def summary_text(doc: dict[str, Any], where: str) -> str:
-    """The notification: coverage, new and resolved findings since the last run."""
+def summary_text(doc: dict[str, Any], where: str, lang: str = "en") -> str:
+    """The notification (and ``walens fleet run``'s output), in ``lang``: coverage, failing findings, new and
+    resolved ones since the last run, the partitions not assessed, where the report is."""
+    from walens.reporters._common import Labels
+
+    t = Labels(lang)
     fleet = doc.get("fleet") or {}
     cov = fleet.get("coverage") or {}
     since = fleet.get("since_last_run") or {}
     by_sev = (doc.get("summary") or {}).get("by_severity") or {}
-    lines = [(f"walens fleet review {fleet.get('run')}: {cov.get('assessed', 0)}/{cov.get('planned', 0)} partitions "
-             f"assessed, {cov.get(NOT_ASSESSED, 0)} not assessed, {cov.get('partial', 0)} partial."),
-             f"Failing findings: {sum(by_sev.values())} (high {by_sev.get('high', 0)}); fleet score {fleet.get('score')}."]
+    lines = [t("fleet_summary_head", run=fleet.get("run"), assessed=cov.get("assessed", 0),
+               planned=cov.get("planned", 0), not_assessed=cov.get(NOT_ASSESSED, 0), partial=cov.get("partial", 0)),
+             t("fleet_summary_failing", count=sum(by_sev.values()), high=by_sev.get("high", 0),
+               score="–" if fleet.get("score") is None else fleet.get("score"))]
     if since:
-        lines.append(f"Since the last run: {since.get('new', 0)} new, {since.get('resolved', 0)} resolved, "
-                     f"{since.get('unseen', 0)} unseen (partition not assessed).")
+        lines.append(t("fleet_summary_since", new=since.get("new", 0), resolved=since.get("resolved", 0),
+                       unseen=since.get("unseen", 0)))
     else:
-        lines.append("First run: no previous review to compare with.")
+        lines.append(t("fleet_summary_first"))
     missing = [f"{p['account']}/{p['region']}" for p in fleet.get("partitions") or [] if p["status"] == NOT_ASSESSED]
     if missing:
-        lines.append("Not assessed: " + ", ".join(missing[:20]) + (" ..." if len(missing) > 20 else ""))
-    lines.append(f"Report: {where}")
+        lines.append(t("fleet_summary_missing", partitions=t("list_sep").join(missing[:20])
+                       + (" …" if len(missing) > 20 else "")))
+    lines.append(t("fleet_summary_report", where=where))
     return "\n".join(lines)
+
+
+def subject(doc: dict[str, Any], lang: str = "en") -> str:
+    """The notification's subject (SNS allows 100 characters)."""
+    from walens.reporters._common import Labels
+
+    fleet = doc.get("fleet") or {}
+    since = fleet.get("since_last_run") or {}
+    text = Labels(lang)("fleet_subject", run=fleet.get("run"), new=since.get("new", 0),
+                        resolved=since.get("resolved", 0),
+                        not_assessed=(fleet.get("coverage") or {}).get(NOT_ASSESSED, 0))
+    return text[:100]
