@@ -179,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--price-put", type=float, default=0.005, help="USD per 1,000 S3 PUT")
     parser.add_argument("--price-get", type=float, default=0.0004, help="USD per 1,000 S3 GET")
     parser.add_argument("--json", help="write the measurements to this file")
+    parser.add_argument("--out", help="keep the fleet run's output (reviews, fleet.html) in this directory")
     args = parser.parse_args(argv)
 
     regions = list(REGIONS[:args.regions])
@@ -192,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
             made = seed(endpoint, members, regions, args.functions)
             seeded_s = time.perf_counter() - t0
             print(f"seeded {made} functions in {seeded_s:.0f} s", file=sys.stderr)
-            out = os.path.join(tmp, "fleet")
+            out = args.out or os.path.join(tmp, "fleet")
             wall, peak, stdout = run_fleet(env, out, members, regions, args.jobs, args.per_account, args.services)
             latest = json.loads(Path(out, "latest.json").read_text(encoding="utf-8"))
             doc = json.loads(Path(out, latest["key"]).read_text(encoding="utf-8"))
