@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 pytest.importorskip("moto")
-import boto3
 import botocore.session
 from test_account_gaps import _deny
 from test_account_multi import ROLE, assume_calls
@@ -199,10 +198,10 @@ def test_lang_and_fail_on_are_the_choices_of_scan_account() -> None:
 
 @pytest.mark.parametrize(("option", "value", "said"), [
     ("--lang", "xx", "Error: Invalid value for '--lang': 'xx' is not one of 'en', 'ja'."),
-    ("--fail-on", "bogus", "Error: Invalid value for '--fail-on': 'bogus' is not one of 'high', 'medium', 'low', "
-                           "'info', 'never'."),
-    ("--fail-on", "hihg", "Error: Invalid value for '--fail-on': 'hihg' is not one of 'high', 'medium', 'low', "
-                          "'info', 'never' (did you mean 'high'?)"),
+    ("--fail-on", "bogus", ("Error: Invalid value for '--fail-on': 'bogus' is not one of 'high', 'medium', 'low', "
+                            "'info', 'never'.")),
+    ("--fail-on", "hihg", ("Error: Invalid value for '--fail-on': 'hihg' is not one of 'high', 'medium', 'low', "
+                           "'info', 'never' (did you mean 'high'?)")),
 ])
 def test_a_bad_choice_is_refused_as_scan_account_refuses_it(
         offline: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path,
@@ -288,7 +287,7 @@ def test_organization_not_listable_is_what_scan_account_says(
                                                         "--region", REGION))
     line = one_line(err)
     if refused:
-        assert f"--organization: cannot list the organization's accounts: organizations:ListAccounts" in line
+        assert "--organization: cannot list the organization's accounts: organizations:ListAccounts" in line
         assert refused in line and "(run from the management account or a delegated administrator)" in line
     else:
         assert line == "walens: error: --organization: the organization lists no active account"
@@ -318,7 +317,7 @@ def test_two_profiles_of_one_account_review_it_once_and_say_so(
     (tmp_path / "no-config").write_text(
         "".join(f"[profile {name}]\nrole_arn = arn:aws:iam::{M2}:role/{ROLE}\ncredential_source = Environment\n"
                 for name in ("m2", "m2-admin")))
-    code, out, err = walens(monkeypatch, capsys, *fleet(tmp_path / "out", "--profiles", "m2,m2-admin,m2",
+    code, _, err = walens(monkeypatch, capsys, *fleet(tmp_path / "out", "--profiles", "m2,m2-admin,m2",
                                                         "--region", REGION, "--select", "OPS001", "--services",
                                                         "lambda", "--no-logs-insights", "--fail-on", "never"))
     assert code == 0, err
