@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from walens.errors import UsageError
+
 fleet_app = typer.Typer(help="Review every account and region of a fleet (an organization, a list, profiles).",
                         no_args_is_help=True)
+
+
+class Lang(StrEnum):
+    """``--lang``: the choices of ``walens scan account`` (walens.cli.Lang; a test keeps them equal)."""
+
+    en = "en"
+    ja = "ja"
+
+
+class FailOn(StrEnum):
+    """``--fail-on``: the choices of ``walens scan account`` (walens.cli.FailOn; a test keeps them equal)."""
+
+    high = "high"
+    medium = "medium"
+    low = "low"
+    info = "info"
+    never = "never"
 
 
 @fleet_app.command("run")
@@ -41,47 +61,66 @@ def run_command(
     no_logs_insights: Annotated[bool, typer.Option("--no-logs-insights", help="Skip the Logs Insights query.")] = False,
     waivers_file: Annotated[Path | None, typer.Option("--waivers", help="Accepted risks for the whole fleet "
                                                                         "(per account: an 'account' glob).")] = None,
-    fail_on: Annotated[str, typer.Option("--fail-on", help="Exit 1 when a finding at or above this fails.")] = "high",
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when a partition was not assessed.")] = False,
-    lang: Annotated[str, typer.Option("--lang", help="en or ja.")] = "en",
+    fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Exit 1 when a finding at or above this severity "
+                                                              "fails.")] = FailOn.high,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 5 when anything could not be judged: a partition "
+                                                          "not assessed, a gap (denied or failed call) or a "
+                                                          "not-assessed result.")] = False,
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of the reports.")] = Lang.en,
 ) -> None:
     """Review every (account, region) partition side by side; write the fleet review and its diff with the last run."""
     from walens.cli import _exit_code, _split
-    from walens.errors import EXIT_FINDINGS, UsageError, need_extra
+    from walens.errors import need_extra
 
     need_extra("boto3", "walens fleet run")
     import boto3
 
     from walens.fleet import merge, plan, runner, store, worker
 
+    # Everything the user typed is checked before any AWS call and before anything is written.
     ids, names = _split(accounts), _split(profiles)
     if sum(map(bool, (ids, names, organization))) != 1:
         raise UsageError("walens fleet run needs exactly one of --accounts, --organization or --profiles")
-    if (ids or organization) and not role_name:
-        raise UsageError("--accounts and --organization need --role-name (deploy/fleet/member-role.yaml)")
-    if waivers_file is not None and not waivers_file.is_file():
-        raise UsageError("--waivers: no such file", file=str(waivers_file))
-    regions = _split(region)
+    if names:
+        given = [flag for flag, value in (("--role-name", role_name), ("--external-id", external_id),
+                                          ("--profile", profile)) if value]
+        if given:
+            raise UsageError(f"--profiles reviews each profile's own account with its own credentials: "
+                             f"{' and '.join(given)} would be ignored; drop {'them' if len(given) > 1 else 'it'}")
+    else:
+        from walens.scanners.account.accounts import check_options
+
+        check_options(ids, organization, role_name, external_id)  # --role-name needed and well-formed
+        ids = plan.check_accounts(ids)
+    regions = plan.check_regions(_split(region))
     options = worker.ScanOptions(role_name=role_name if not names else None, external_id=external_id,
                                  services=_split(services), select=_split(select), ignore=_split(ignore),
-                                 lang=lang, fail_on=fail_on, logs_insights=not no_logs_insights,
-                                 waivers_path=str(waivers_file) if waivers_file else None)
+                                 lang=lang.value, fail_on=fail_on.value, logs_insights=not no_logs_insights,
+                                 waivers_path=str(waivers_file) if waivers_file else None, strict=strict)
+    _check_options(options)
+    _check_output(output)
+    if names:
+        _check_profiles(names)
+
     caller: Any = None
     session_for = None
     if names:
         def account_of(name: str) -> str:
-            sts = boto3.Session(profile_name=name, region_name=regions[0] if regions else None).client("sts")
-            return str(sts.get_caller_identity()["Account"])
+            return plan.caller_account(boto3.Session(profile_name=name), regions[0], f"--profiles {name!r}")
 
-        parts = plan.profile_partitions(names, regions, account_of)
+        parts = plan.profile_partitions(names, regions, account_of,
+                                        note=lambda text: sys.stderr.write(f"walens: {text}\n"))
 
         def session_for(p: plan.Partition) -> Any:
             return boto3.Session(profile_name=p.profile, region_name=p.region)
     else:
         caller = boto3.Session(profile_name=profile)
+        # No credentials, refused or expired ones, AWS unreachable: one line, exit 4, as 'scan account' says it.
+        plan.caller_account(caller, regions[0])
         if organization:
-            ids = plan.organization_accounts(caller, regions[0] if regions else "us-east-1")
+            ids = plan.organization_accounts(caller, regions[0])
         parts = plan.partitions(ids, regions)
+    _check_output(output, make=True)
     run = store.run_id()
     target = store.LocalStore(output)
     store.save_plan(target, run, parts)
@@ -95,12 +134,56 @@ def run_command(
                          progress=progress)
     for r in results:
         merge.save_result(target, run, r)
-    written = merge.finish(target, run, results, lang=lang)
-    typer.echo(merge.summary_text(written.review, target.where(written.keys["html"]), lang))
-    code = _exit_code(written.review)
-    if strict and written.review["fleet"]["coverage"].get(worker.NOT_ASSESSED):
-        code = code or EXIT_FINDINGS
-    raise typer.Exit(code)
+    written = merge.finish(target, run, results, lang=options.lang)
+    typer.echo(merge.summary_text(written.review, target.where(written.keys["html"]), options.lang))
+    summary = written.review["summary"]
+    if summary.get("incomplete"):
+        typer.echo(f"--strict: {summary.get('gaps', 0)} gap(s) and {summary.get('not_assessed', 0)} result(s) "
+                   "not assessed: exit 5.")
+    # The same exit code as 'walens scan account' on the merged review: 5 under --strict when anything was not
+    # judged (a partition not assessed is a gap), else 1 for failing findings at or above --fail-on.
+    raise typer.Exit(_exit_code(written.review))
+
+
+def _check_options(options: Any) -> None:
+    """--services, --select/--ignore and --waivers as every partition's scan would read them: UsageError now."""
+    from walens.rules import load_rules, select_rules
+    from walens.scanners.account import resolve_services
+
+    resolve_services(options.services)
+    select_rules(load_rules(options.rules_dirs), options.select, options.ignore)
+    if options.waivers_path is not None:
+        from walens.waivers import load_for_scan
+
+        load_for_scan(options.waivers_path)
+
+
+def _check_output(output: Path, *, make: bool = False) -> None:
+    """``-o`` is a directory of runs: an existing file there, or a directory that cannot be made, is a usage error."""
+    if output.exists() and not output.is_dir():
+        raise UsageError("--output: not a directory (walens fleet run writes a directory of runs)", file=str(output))
+    above = next((d for d in output.absolute().parents if d.exists()), None)
+    if above is not None and not above.is_dir():
+        raise UsageError(f"--output: {above} is a file, not a directory", file=str(output))
+    if not make:
+        return
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--output: cannot create the directory: {exc.strerror}", file=str(output)) from exc
+
+
+def _check_profiles(names: list[str]) -> None:
+    """Every --profiles name is in the shared config or credentials files (exit 4, as 'scan account --profile')."""
+    import botocore.session
+
+    from walens.errors import AwsError, did_you_mean
+
+    known = botocore.session.Session().available_profiles
+    for name in names:
+        if name not in known:
+            raise AwsError(f"--profiles: AWS profile {name!r} not found in the shared config and credentials "
+                           f"files{did_you_mean(name, known)} (see 'aws configure list-profiles')")
 
 
 @fleet_app.command("role-template")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from walens.errors import UsageError
+from walens.errors import AwsError, UsageError, WalensError, aws_error
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 
@@ -38,32 +39,108 @@ class Partition:
         return cls(str(data["account"]), str(data["region"]), data.get("profile") or None)
 
 
-def partitions(accounts: Sequence[str], regions: Sequence[str]) -> list[Partition]:
-    """Every (account, region), account-major, each once."""
-    if not regions:
+@lru_cache(maxsize=1)
+def known_regions() -> frozenset[str]:
+    """Every region name the installed botocore knows, in every partition (its endpoints and partitions data)."""
+    import botocore.exceptions
+    import botocore.session
+
+    session = botocore.session.get_session()
+    names: set[str] = set()
+    for data in ("endpoints", "partitions"):  # partitions.json is newer (and lists newer regions)
+        try:
+            listed = session.get_data(data)
+        except botocore.exceptions.DataNotFoundError:
+            continue
+        for partition in listed.get("partitions") or []:
+            # "aws-global" and the like name a global endpoint, not a region a fleet can be reviewed in.
+            names.update(r for r in partition.get("regions") or {} if not r.endswith("-global"))
+    return frozenset(names)
+
+
+def check_regions(regions: Sequence[str]) -> list[str]:
+    """The regions, each once, in order; UsageError on none, or on one botocore does not know (the closest named)."""
+    names = list(dict.fromkeys(r.strip() for r in regions if r.strip()))
+    if not names:
         raise UsageError("walens fleet needs at least one --region")
+    known = known_regions()
+    for name in names:
+        if name not in known:
+            import botocore
+
+            closest = _closest(name, known)
+            raise UsageError(f"--region {name!r}: not an AWS region botocore {botocore.__version__} knows"
+                             + (f" (did you mean {closest!r}?)" if closest else ""))
+    return names
+
+
+def _closest(name: str, known: frozenset[str]) -> str | None:
+    """The known region most like ``name``; of equally close ones the first in order (us-east-1 before -2)."""
+    from difflib import SequenceMatcher
+
+    scored = [(SequenceMatcher(None, name.casefold(), r).ratio(), r) for r in known]
+    best = max((score for score, _ in scored), default=0.0)
+    return min(r for score, r in scored if score == best) if best >= 0.6 else None
+
+
+def check_accounts(accounts: Sequence[str]) -> list[str]:
+    """The account IDs, each once, in order; UsageError on one that is not 12 digits."""
     ids = list(dict.fromkeys(a.strip() for a in accounts if a.strip()))
     bad = [a for a in ids if not _ACCOUNT_ID.match(a)]
     if bad:
         raise UsageError(f"--accounts {bad[0]!r}: expected a 12-digit AWS account ID")
+    return ids
+
+
+def partitions(accounts: Sequence[str], regions: Sequence[str]) -> list[Partition]:
+    """Every (account, region), account-major, each once."""
+    names = check_regions(regions)
+    ids = check_accounts(accounts)
     if not ids:
         raise UsageError("walens fleet needs accounts: --accounts, --profiles or --organization")
-    return [Partition(a, r) for a in ids for r in dict.fromkeys(regions)]
+    return [Partition(a, r) for a in ids for r in names]
 
 
-def profile_partitions(profiles: Sequence[str], regions: Sequence[str], account_of: Any) -> list[Partition]:
-    """Partitions of the accounts that AWS profiles reach (``account_of(profile)`` says which account)."""
-    if not regions:
-        raise UsageError("walens fleet needs at least one --region")
+def profile_partitions(profiles: Sequence[str], regions: Sequence[str], account_of: Any,
+                       note: Callable[[str], object] | None = None) -> list[Partition]:
+    """Partitions of the accounts that AWS profiles reach (``account_of(profile)`` says which account).
+
+    Two profiles acting in one account review it once, through the first; ``note`` is told so.
+    """
+    names = check_regions(regions)
     out: list[Partition] = []
-    seen: set[str] = set()
-    for profile in dict.fromkeys(profiles):
+    seen: dict[str, str] = {}
+    for profile in dict.fromkeys(p.strip() for p in profiles if p.strip()):
         account = str(account_of(profile))
         if account in seen:
+            if note is not None:
+                note(f"profiles {seen[account]!r} and {profile!r} both act in account {account}: "
+                     f"it is reviewed once, through {seen[account]!r}")
             continue
-        seen.add(account)
-        out += [Partition(account, r, profile) for r in dict.fromkeys(regions)]
+        seen[account] = profile
+        out += [Partition(account, r, profile) for r in names]
     return out
+
+
+def caller_account(session: Any, region: str, who: str = "") -> str:
+    """The account ``session``'s credentials act in (sts:GetCallerIdentity, no permission needed).
+
+    Raises the one-line error ``walens scan account`` gives (exit 4) when there are no credentials, AWS refuses
+    them or cannot be reached; ``who`` (e.g. "profile 'prod'") names whose credentials in that line.
+    """
+    import botocore.exceptions
+
+    from walens.scanners.account.core import Collected, Scope
+
+    scope = Scope(session, "", "aws", Collected(), 1, ())
+    try:
+        return str(scope.client("sts", region).get_caller_identity()["Account"])
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        doing = "identify the account (sts:GetCallerIdentity)"
+        error: WalensError = aws_error(exc, doing) or AwsError(f"cannot {doing}: {exc}")
+        if who:
+            error = type(error)(f"{who}: {error}")
+        raise error from exc
 
 
 def organization_accounts(session: Any, region: str) -> list[str]:
@@ -72,4 +149,7 @@ def organization_accounts(session: Any, region: str) -> list[str]:
     from walens.scanners.account.core import Collected, Scope
 
     scope = Scope(session, "", "aws", Collected(), 1, ())
-    return listed(scope, region)
+    ids = listed(scope, region)
+    if not ids:
+        raise UsageError("--organization: the organization lists no active account")
+    return ids

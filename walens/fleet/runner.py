@@ -5,7 +5,9 @@ A partition that raises :class:`~walens.fleet.worker.PartitionThrottled` or
 (``backoff * 2**attempt`` seconds at most), up to ``retries`` more times, the same policy the Step Functions
 Retry of ``deploy/fleet`` states. After the last attempt a throttled partition keeps what it did review
 (status ``partial``, its throttled reads are gaps); a failed one becomes a not-assessed review document.
-No partition is dropped: the run returns one result per planned partition, in plan order.
+No partition is dropped: the run returns one result per planned partition, in plan order. Anything else
+``scan`` raises (a user error, a bug) is no partition's outcome: it ends the run at once, and the partitions
+not started yet are cancelled.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,4 +123,12 @@ def run(partitions: Sequence[Partition], scan: Callable[[Partition], dict[str, A
     order = [i for _, i in sorted(rank)]
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="walens-fleet") as pool:
         futures = {i: pool.submit(one, partitions[i]) for i in order}
+        try:
+            for future in as_completed(futures.values()):
+                future.result()
+        except BaseException:
+            # A user error, a bug or Ctrl-C ends the run now: the partitions not started yet never start
+            # (those running finish their current scan; a thread cannot be stopped).
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
         return [futures[i].result() for i in range(len(partitions))]

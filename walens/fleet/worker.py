@@ -65,11 +65,14 @@ class ScanOptions:
     logs_insights: bool = True
     waivers_path: str | None = None
     hooks: Sequence[Any] = field(default_factory=tuple)
+    # --strict: a gap or a not-assessed result marks the review incomplete (exit 5), as in ``scan account``.
+    strict: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"role_name": self.role_name, "external_id": self.external_id, "services": list(self.services),
                 "select": list(self.select), "ignore": list(self.ignore), "lang": self.lang,
-                "fail_on": self.fail_on, "max_workers": self.max_workers, "logs_insights": self.logs_insights}
+                "fail_on": self.fail_on, "max_workers": self.max_workers, "logs_insights": self.logs_insights,
+                "strict": self.strict}
 
 
 def _waivers(path: str | None) -> Any:
@@ -111,6 +114,7 @@ def scan_partition(partition: Partition, options: ScanOptions, *, session: Any =
             external_id=options.external_id if multi else None,
             logs_insights=options.logs_insights,
             waivers=_waivers(options.waivers_path),
+            strict=options.strict,
         )
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
         raise PartitionFailed(partition, type(exc).__name__, f"the scan failed: {exc}") from exc
@@ -157,6 +161,7 @@ def not_assessed(partition: Partition, code: str, reason: str, options: ScanOpti
                               fail_on=options.fail_on, started_at=now, finished_at=now, gaps=[gap])
     doc["scan"]["accounts"] = [partition.account]
     doc["scan"]["regions"] = [partition.region]
+    engine.mark_incomplete(doc, options.strict)  # its gap counts, as any gap of a scan does
     return doc
 
 
