@@ -321,3 +321,29 @@ def test_cli_fleet_run_over_the_organization(aws: None, tmp_path: Any) -> None:
     plan = json.loads((out / "runs" / latest["run"] / "plan.json").read_text())
     assert plan == [{"account": a, "region": REGION} for a in sorted([ACCOUNT, *created])]
     assert "3/3 partitions assessed" in result.output
+
+
+def test_a_run_that_stops_on_an_error_keeps_the_partitions_it_finished(tmp_path: Any) -> None:
+    """Each result is stored as its partition finishes (as the Step Functions scan task does): a bug or Ctrl-C
+    in partition 3 of 4 leaves the first two on disk, and nothing for the failing one or one never started."""
+    from walens.fleet import merge, runner
+    from walens.fleet.plan import partitions
+    from walens.fleet.store import LocalStore, partition_key
+
+    store = LocalStore(tmp_path)
+    parts = partitions([M1, M2], [REGION, OTHER])
+    order: list[str] = []
+
+    def scan(p: Any) -> dict[str, Any]:
+        order.append(p.key)
+        if len(order) == 3:
+            raise RuntimeError("a bug in walens")
+        return {"findings": [], "summary": {}, "gaps": []}
+
+    with pytest.raises(RuntimeError, match="a bug in walens"):
+        runner.run(parts, scan, options(), jobs=1, per_account=1, retries=0,
+                   on_result=lambda r: merge.save_result(store, "r1", r))
+    stored = [p.key for p in parts if store.get(partition_key("r1", p)) is not None]
+    # the two before the bug are kept; the failing one is not stored; one already started may finish
+    assert set(order[:2]) <= set(stored) and order[2] not in stored
+    assert sorted(stored) == sorted(k for k in order if k != order[2])

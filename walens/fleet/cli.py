@@ -131,9 +131,7 @@ def run_command(
 
     results = runner.run(parts, lambda p: worker.scan_partition(p, options, session=caller, session_for=session_for),
                          options, jobs=jobs, per_account=per_account, retries=retries, backoff=backoff,
-                         progress=progress)
-    for r in results:
-        merge.save_result(target, run, r)
+                         progress=progress, on_result=lambda r: merge.save_result(target, run, r))
     written = merge.finish(target, run, results, lang=options.lang)
     typer.echo(merge.summary_text(written.review, target.where(written.keys["html"]), options.lang))
     summary = written.review["summary"]

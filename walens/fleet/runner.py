@@ -93,8 +93,12 @@ def run_one(partition: Partition, scan: Callable[[Partition], dict[str, Any]], o
 def run(partitions: Sequence[Partition], scan: Callable[[Partition], dict[str, Any]], options: ScanOptions, *,
         jobs: int = 4, per_account: int = 2, retries: int = 2, backoff: float = 2.0,
         sleep: Callable[[float], None] = time.sleep,
-        progress: Callable[[int, int], None] | None = None) -> list[Result]:
-    """Every partition, ``jobs`` at once; one :class:`Result` each, in plan order."""
+        progress: Callable[[int, int], None] | None = None,
+        on_result: Callable[[Result], None] | None = None) -> list[Result]:
+    """Every partition, ``jobs`` at once; one :class:`Result` each, in plan order.
+
+    ``on_result`` gets each result as soon as its partition is done (``walens fleet run`` stores it then, as
+    the Step Functions scan task does): a run that stops early keeps what it finished."""
     limiter = AccountLimiter(per_account)
     done = 0
     lock = threading.Lock()
@@ -102,6 +106,8 @@ def run(partitions: Sequence[Partition], scan: Callable[[Partition], dict[str, A
     def one(p: Partition) -> Result:
         nonlocal done
         result = run_one(p, scan, options, retries=retries, backoff=backoff, sleep=sleep, limiter=limiter)
+        if on_result is not None:
+            on_result(result)
         with lock:
             done += 1
             collect = done % max(1, jobs) == 0
