@@ -94,7 +94,7 @@ def run(partitions: Sequence[Partition], scan: Callable[[Partition], dict[str, A
         jobs: int = 4, per_account: int = 2, retries: int = 2, backoff: float = 2.0,
         sleep: Callable[[float], None] = time.sleep,
         progress: Callable[[int, int], None] | None = None,
-        on_result: Callable[[Result], None] | None = None) -> list[Result]:
+        on_result: Callable[[Result], object] | None = None) -> list[Result]:
     """Every partition, ``jobs`` at once; one :class:`Result` each, in plan order.
 
     ``on_result`` gets each result as soon as its partition is done (``walens fleet run`` stores it then, as
