@@ -107,20 +107,36 @@ def _seconds(doc: dict[str, Any]) -> float:
     return (datetime.fromisoformat(scan["finished_at"]) - datetime.fromisoformat(scan["started_at"])).total_seconds()
 
 
-def merge_seconds(out: str) -> float:
-    """The merge step alone (walens.fleet.merge over the stored partitions), in this process."""
-    sys.path.insert(0, str(REPO))
-    from walens.fleet import merge, store
-    from walens.fleet.worker import ScanOptions
+MERGE = """
+import json, sys, tempfile, time
+from walens.fleet import merge, store
+from walens.fleet.worker import ScanOptions
+src = store.LocalStore(sys.argv[1])
+run = json.loads(src.get("latest.json") or "{}")["run"]
+plan = store.load_plan(src, run)
+dest = store.LocalStore(sys.argv[2])
+start = time.perf_counter()
+results = merge.load_results(src, run, plan, ScanOptions())
+written = merge.finish(dest, run, results)
+print(json.dumps({"seconds": time.perf_counter() - start, "keys": written.keys}))
+"""
 
-    src = store.LocalStore(out)
-    run = json.loads(src.get("latest.json") or "{}")["run"]
-    plan = store.load_plan(src, run)
-    with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        results = merge.load_results(src, run, plan, ScanOptions())
-        merge.finish(store.LocalStore(tmp), run, results)
-        return time.perf_counter() - start
+
+def merge_step(out: str) -> dict[str, Any]:
+    """The merge step alone (what the Step Functions Merge task runs: load the stored partitions, write the
+    fleet review), in a child process of its own: its time, its peak memory, the sizes of what it wrote."""
+    with tempfile.TemporaryDirectory() as dest, tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        timer = shutil.which("time", path="/usr/bin:/bin")
+        cmd = [sys.executable, "-c", MERGE, out, dest]
+        argv = [timer, "-f", "%M", "-o", rss.name, *cmd] if timer else cmd
+        proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+        if proc.returncode != 0:
+            raise SystemExit(f"the merge step failed: {proc.stderr[-3000:]}")
+        data = json.loads(proc.stdout.strip().splitlines()[-1])
+        words = rss.read().split()
+        sizes = {fmt: os.path.getsize(os.path.join(dest, key)) for fmt, key in data["keys"].items()}
+    return {"seconds": float(data["seconds"]), "peak_kib": int(words[-1]) if words and words[-1].isdigit() else 0,
+            "sizes": sizes}
 
 
 def project(args: argparse.Namespace, accounts: int, regions: int, partitions: list[float], merge_s: float,
@@ -201,7 +217,8 @@ def main(argv: list[str] | None = None) -> int:
             stored = [json.loads(p.read_text(encoding="utf-8")) for p in parts]
             durations = [_seconds(s["review"]) for s in stored if s["outcome"]["status"] != "not_assessed"]
             retries = sum(max(0, int(s["outcome"]["attempts"]) - 1) for s in stored)
-            merge_s = merge_seconds(out)
+            merged = merge_step(out)
+            merge_s = merged["seconds"]
     finally:
         server.terminate()
         server.join(10)
@@ -219,12 +236,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| {fleet['coverage']['planned']} | {fleet['coverage'].get('assessed', 0)} | {wall:.0f} s | "
           f"{statistics.fmean(durations) if durations else 0:.1f} s / {p95:.1f} s | {calls} | {len(doc['findings'])} | "
           f"{merge_s:.1f} s | {peak / 1024:.0f} MiB |\n")
+    sizes = ", ".join(f"{fmt} {size / 2**20:,.1f} MiB" for fmt, size in merged["sizes"].items())
+    print(f"Merge step alone (a process of its own, as the Merge task): {merge_s:.1f} s, peak memory "
+          f"{merged['peak_kib'] / 1024:,.0f} MiB; it wrote {sizes}.\n")
     print("\n".join(project(args, args.accounts, args.regions, durations,
                             merge_s, fleet["coverage"].get("not_assessed", 0), retries)))
     print("\n" + stdout.strip())
     if args.json:
         Path(args.json).write_text(json.dumps({"wall_s": wall, "peak_rss_kib": peak, "durations_s": durations,
-                                               "merge_s": merge_s, "api_calls": calls, "coverage": fleet["coverage"],
+                                               "merge_s": merge_s, "merge_peak_kib": merged["peak_kib"],
+                                               "merge_sizes": merged["sizes"], "api_calls": calls, "coverage": fleet["coverage"],
                                                "seeded_functions": made, "seed_s": seeded_s}, indent=1),
                                    encoding="utf-8")
     return 0
