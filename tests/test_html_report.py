@@ -451,3 +451,36 @@ def test_a_complete_review_shows_no_not_assessed_status_in_the_lens_chart() -> N
     assert doc["summary"]["coverage"]["not_assessed"] == 0
     en = render("html", doc, "en")
     assert 'class="coverage"' not in en and "c-not_assessed" not in en.split("<style")[0] + en.split("</style>")[1]
+
+
+def test_a_rule_failing_on_thousands_of_resources_lists_the_first_hundred_and_says_how_many_more() -> None:
+    """A fleet fails one rule on thousands of functions: the page lists OCCURRENCES_SHOWN per rule (and
+    APPENDIX_ROWS_SHOWN rows per appendix table) and counts the rest, in both languages; totals stay whole."""
+    from walens.reporters.html import APPENDIX_ROWS_SHOWN, OCCURRENCES_SHOWN
+
+    doc = sample()
+    fail = next(f for f in doc["findings"] if f["status"] == "fail" and f["rule_id"] == "COST001")
+    unknown = next(f for f in doc["findings"] if f["status"] == "not_assessed")
+    many = [copy.deepcopy(fail) for _ in range(OCCURRENCES_SHOWN + 150)]
+    for i, f in enumerate(many):
+        f["resource"]["id"] = f["resource"]["origin"] = f"Fn{i:04d}"
+        f["location"]["line"] = 10 + i
+    blind = [copy.deepcopy(unknown) for _ in range(APPENDIX_ROWS_SHOWN + 7)]
+    for i, f in enumerate(blind):
+        f["resource"]["id"] = f"Blind{i:04d}"
+    doc["findings"] = [f for f in doc["findings"] if f["rule_id"] != "COST001" and f["status"] != "not_assessed"]
+    doc["findings"] += many + blind
+    out = render("html", doc, "en")
+    block = out.split('id="rule-COST001"')[1].split("</details>")[0]
+    assert block.count("<tr><td class=\"mono\">") == OCCURRENCES_SHOWN
+    assert "Fn0000" in block and f"Fn{OCCURRENCES_SHOWN - 1:04d}" in block and f"Fn{OCCURRENCES_SHOWN:04d}" not in block
+    assert "… and 150 more resources fail this rule: the first 100 are listed" in block
+    assert f"— {OCCURRENCES_SHOWN + 150} resources" in block  # the rule's count is the whole count
+    summary_row = out.split('<a href="#rule-COST001"><span class="rid">')[1].split("</tr>")[0]
+    assert f'<td class="n">{OCCURRENCES_SHOWN + 150}</td>' in summary_row
+    appendix = out.split('id="not-assessed"')[1]
+    assert appendix.count(">Blind") == APPENDIX_ROWS_SHOWN and "… and 7 more rows: the first 500 are listed" in appendix
+    ja = render("html", doc, "ja")
+    assert "… ほかに 150 件のリソースがこのルールに不合格です。最初の 100 件を表示しています。" in ja
+    assert "… ほかに 7 行あります。最初の 500 行を表示しています。" in ja
+    assert_safe(out)

@@ -79,6 +79,11 @@ PRINT_MONO_STACKS = {
 MAX_INDENT = 40  # code lines indented deeper wrap as if indented this much
 SHORT_EXAMPLE_LINES = 14
 TOP_RISKS = 5
+# A fleet or a large account fails one rule on thousands of resources: the page lists this many occurrences
+# per rule and this many rows per appendix table, then says how many more the review's JSON and SARIF hold
+# (100 accounts × 4 regions × 50 functions failed 138,400 times: every one listed made a page no browser opens).
+OCCURRENCES_SHOWN = 100
+APPENDIX_ROWS_SHOWN = 500
 LOGO_MAX_BYTES = 512 * 1024
 _LOGO_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
                ".webp": "image/webp", ".svg": "image/svg+xml"}
@@ -498,6 +503,9 @@ def _rule_block(doc: Mapping[str, Any], rule_id: str, findings: list[Mapping[str
         "severity": severity if severity in SEVERITIES else "info",
         "severity_label": t.severity(severity),
         "count_label": t("rule_count_resources", count=len(findings)),
+        "total": len(findings),
+        "more": (t("occurrences_more", count=len(findings) - OCCURRENCES_SHOWN, shown=OCCURRENCES_SHOWN)
+                 if len(findings) > OCCURRENCES_SHOWN else ""),
         "rationale": tidy(rule_text(doc, rule_id, "rationale", lang), lang),
         "remediation": tidy(rule_text(doc, rule_id, "remediation", lang), lang),
         "example": highlight_yaml(example) if example else "",
@@ -512,7 +520,7 @@ def _rule_block(doc: Mapping[str, Any], rule_id: str, findings: list[Mapping[str
                       "arn": str((f.get("resource") or {}).get("arn") or ""),
                       "type": str((f.get("resource") or {}).get("type") or ""),
                       "origin": _origin(f), "message": tidy(finding_message(doc, f, lang), lang)}
-                     for f in sorted(findings, key=location_key)],
+                     for f in sorted(findings, key=location_key)[:OCCURRENCES_SHOWN]],
     }
 
 
@@ -614,6 +622,11 @@ def _rules_ran(doc: Mapping[str, Any], t: Labels, per_rule: Mapping[str, Mapping
              "severity_label": t.severity(str(r.get("severity"))),
              "results": _results_text(per_rule.get(rid) or {}, t) or "—"}
             for rid, r in ordered]
+
+
+def _more_rows(total: int, t: Labels) -> str:
+    """"… and N more" under an appendix table cut at APPENDIX_ROWS_SHOWN rows ("" when nothing was cut)."""
+    return t("rows_more", count=total - APPENDIX_ROWS_SHOWN, shown=APPENDIX_ROWS_SHOWN) if total > APPENDIX_ROWS_SHOWN else ""
 
 
 def _others(doc: Mapping[str, Any], t: Labels) -> list[dict[str, str]]:
@@ -732,6 +745,7 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, title:
     csp = (f"default-src 'none'; img-src data:; style-src {_csp_hash(css)}; script-src {_csp_hash(js)}; "
            "base-uri 'none'; form-action 'none'")
     gaps = _gaps(doc)
+    others = _others(doc, t)
     context = {
         "lang": lang,
         "t": catalogue(lang),
@@ -776,12 +790,15 @@ def render(doc: dict[str, Any], lang: str = "en", *, color: bool = False, title:
         "rule_count": len(listed),
         "filter_template": t("filter_shown", shown="{shown}", total="{total}", count=len(listed)),
         "findings": findings,
-        "others": _others(doc, t),
+        "others": others[:APPENDIX_ROWS_SHOWN],
+        "others_count": len(others),
+        "others_more": _more_rows(len(others), t),
         "accepted": _accepted(doc, t),
         "answers": _answers(doc, t),
         "not_assessed": [{"rule_id": str(f.get("rule_id")), "resource": _resource(f), "where": _where(f, t),
                           "reason": reason_text(f.get("reason"), lang)}
-                         for f in sorted(with_status(doc, "not_assessed"), key=location_key)],
+                         for f in sorted(with_status(doc, "not_assessed"), key=location_key)[:APPENDIX_ROWS_SHOWN]],
+        "not_assessed_more": _more_rows(len(with_status(doc, "not_assessed")), t),
         "gaps": gaps,
         "errors": [{"where": f"{e.get('file')}:{e['line']}" if e.get("line") else str(e.get("file")),
                     "kind": str(e.get("kind") or ""), "message": str(e.get("message") or "")}
