@@ -122,21 +122,36 @@ print(json.dumps({"seconds": time.perf_counter() - start, "keys": written.keys})
 """
 
 
-def merge_step(out: str) -> dict[str, Any]:
+def merge_step(out: str, dest: str | None = None) -> dict[str, Any]:
     """The merge step alone (what the Step Functions Merge task runs: load the stored partitions, write the
-    fleet review), in a child process of its own: its time, its peak memory, the sizes of what it wrote."""
-    with tempfile.TemporaryDirectory() as dest, tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+    fleet review), in a child process of its own: its time, its peak memory, the sizes of what it wrote.
+
+    ``dest`` is where it writes (a temporary directory by default); a ``dest`` already holding a fleet review
+    is the previous run, which the merge loads and diffs against, as every run after the first does."""
+    with tempfile.TemporaryDirectory() as tmp, tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
+        where = dest or tmp
         timer = shutil.which("time", path="/usr/bin:/bin")
-        cmd = [sys.executable, "-c", MERGE, out, dest]
+        cmd = [sys.executable, "-c", MERGE, out, where]
         argv = [timer, "-f", "%M", "-o", rss.name, *cmd] if timer else cmd
         proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
         if proc.returncode != 0:
             raise SystemExit(f"the merge step failed: {proc.stderr[-3000:]}")
         data = json.loads(proc.stdout.strip().splitlines()[-1])
         words = rss.read().split()
-        sizes = {fmt: os.path.getsize(os.path.join(dest, key)) for fmt, key in data["keys"].items()}
+        sizes = {fmt: os.path.getsize(os.path.join(where, key)) for fmt, key in data["keys"].items()}
     return {"seconds": float(data["seconds"]), "peak_kib": int(words[-1]) if words and words[-1].isdigit() else 0,
             "sizes": sizes}
+
+
+def merge_only(out: str) -> int:
+    """``--merge-only DIR``: the merge step over a kept run (``--out``), first alone, then again with that
+    first fleet review as the previous run (the diff and trend of every later run)."""
+    with tempfile.TemporaryDirectory() as dest:
+        for label in ("first run (no previous review)", "a later run (previous review loaded and diffed)"):
+            m = merge_step(out, dest)
+            sizes = ", ".join(f"{fmt} {size / 2**20:,.1f} MiB" for fmt, size in m["sizes"].items())
+            print(f"merge, {label}: {m['seconds']:.1f} s, peak memory {m['peak_kib'] / 1024:,.0f} MiB; wrote {sizes}")
+    return 0
 
 
 def project(args: argparse.Namespace, accounts: int, regions: int, partitions: list[float], merge_s: float,
@@ -196,7 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--price-get", type=float, default=0.0004, help="USD per 1,000 S3 GET")
     parser.add_argument("--json", help="write the measurements to this file")
     parser.add_argument("--out", help="keep the fleet run's output (reviews, fleet.html) in this directory")
+    parser.add_argument("--merge-only", metavar="DIR", help="only time the merge step over a run kept with --out")
     args = parser.parse_args(argv)
+    if args.merge_only:
+        return merge_only(args.merge_only)
 
     regions = list(REGIONS[:args.regions])
     members = member_ids(args.accounts)
