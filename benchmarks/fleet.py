@@ -10,7 +10,7 @@ time and peak memory are measured, and the partitions' own scan times (each part
 
 - Step Functions Standard: state transitions = 3 (Plan, ScanAccounts, Merge) + per account 1 (ScanRegions)
   + 1 per partition (ScanPartition) + retries + 1 per not-assessed partition (RecordNotAssessed);
-- Lambda: ScanFunction invocations (one per partition) × its duration × 1 GB, plus plan and merge at 3 GB;
+- Lambda: ScanFunction invocations (one per partition) × its duration × 1 GB, plus plan and merge at 10 GB;
 - time: Plan + ceil(A / AccountConcurrency) × ceil(R / PerAccountConcurrency) × the p95 partition time + Merge.
 
 Prices are parameters (``--price-*``), defaulting to the us-east-1 list prices written in docs/fleet.md.
@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--services", default=None, help="--services for the scan (default: all)")
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--memory-gb", type=float, default=1.0, help="ScanFunction memory (GB)")
-    parser.add_argument("--fleet-memory-gb", type=float, default=3.0, help="FleetFunction memory (GB): plan, merge")
+    parser.add_argument("--fleet-memory-gb", type=float, default=10.0, help="FleetFunction memory (GB): plan, merge")
     parser.add_argument("--account-concurrency", type=int, default=40)
     parser.add_argument("--plan-s", type=float, default=3.0, help="Plan task seconds (ListAccounts + S3 writes)")
     parser.add_argument("--price-transition", type=float, default=0.025, help="USD per 1,000 state transitions")
