@@ -328,7 +328,7 @@ answers:
     assert str(tmp_path) not in html.stdout
     text = accepted.text()
     assert "Expired waivers (failing again) (1)" in text and "waiver expired on 2020-06-30" in text
-    assert "Waivers expiring within 36500 days (1)" in text
+    assert "Waivers expiring within 36,500 days (1)" in text  # counts from 1,000 on are grouped
     answers = page.find("section", id="answers")
     assert answers is not None
     [row] = rows(answers.find("table"))  # type: ignore[arg-type]

@@ -225,7 +225,7 @@ waivers:
                      "--waivers-expiring-within", "36500").stdout
     assert "Accepted risks (1)" in console and "Owner: platform-team" in console and "Expires: 2099-01-31" in console
     assert "Expired waivers (failing again) (1)" in console and "waiver expired on 2020-06-30" in console
-    assert "Waivers expiring within 36500 days (1)" in console
+    assert "Waivers expiring within 36,500 days (1)" in console
     md = walens("scan", "template", str(EXAMPLE), "--waivers", str(path), "--fail-on", "never", "--format", "markdown",
                 "--lang", "ja").stdout
     assert "## 受容したリスク (1)" in md and "platform-team" in md and "OPS-123" in md

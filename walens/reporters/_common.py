@@ -45,6 +45,14 @@ def catalogue(lang: str) -> dict[str, str]:
     return {str(k): v for k, v in data.items()}
 
 
+_UNGROUPED = frozenset({"year", "day", "time", "line"})
+
+
+def grouped(value: Any) -> Any:
+    """An integer of 1,000 or more with thousands separators (138,400: a fleet's counts); anything else as is."""
+    return f"{value:,}" if type(value) is int and abs(value) >= 1000 else value
+
+
 class Labels:
     """UI label lookup for one language; ``labels("count_failed", count=3)`` formats the label."""
 
@@ -57,7 +65,7 @@ class Labels:
         if values.get("count") == 1 and f"{key}_one" in self._messages:
             key = f"{key}_one"
         text = self._messages[key]
-        return text.format(**values) if values else text
+        return text.format(**{k: grouped(v) if k not in _UNGROUPED else v for k, v in values.items()}) if values else text
 
     def severity(self, severity: str) -> str:
         """The translated severity name, or the raw value for one walens does not know."""
