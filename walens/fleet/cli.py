@@ -129,10 +129,16 @@ def run_command(
         if sys.stderr.isatty():
             sys.stderr.write(f"\rwalens fleet: partitions {done}/{total}" + ("\n" if done == total else ""))
 
-    results = runner.run(parts, lambda p: worker.scan_partition(p, options, session=caller, session_for=session_for),
-                         options, jobs=jobs, per_account=per_account, retries=retries, backoff=backoff,
-                         progress=progress, on_result=lambda r: merge.save_result(target, run, r))
-    written = merge.finish(target, run, results, lang=options.lang)
+    def keep(result: runner.Result) -> None:
+        # Stored as soon as it is done, then let go: the merge reads every partition back from the store, as
+        # the Step Functions Merge task does, so the run never holds all the reviews and the merge at once.
+        merge.save_result(target, run, result)
+        result.review = {}
+
+    runner.run(parts, lambda p: worker.scan_partition(p, options, session=caller, session_for=session_for),
+               options, jobs=jobs, per_account=per_account, retries=retries, backoff=backoff, progress=progress,
+               on_result=keep)
+    written = merge.finish(target, run, merge.load_results(target, run, parts, options), lang=options.lang)
     typer.echo(merge.summary_text(written.review, target.where(written.keys["html"]), options.lang))
     summary = written.review["summary"]
     if summary.get("incomplete"):
