@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
 import corpus
+import pytest
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -25,6 +26,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if item.get_closest_marker("corpus") is not None:
             # First, so that it wins over pytest's "got empty parameter set" for lists read from the corpus.
             item.add_marker(skip, append=False)
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """A moto server on a free port of 127.0.0.1, for tests that run walens (or its Lambda package) as a child
+    process reaching AWS through AWS_ENDPOINT_URL."""
+    server_module = pytest.importorskip("moto.server")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,9 +13,16 @@ from typing import Any
 import pytest
 
 pytest.importorskip("moto.server")
-from moto.server import ThreadedMotoServer  # noqa: E402
-
-from test_account_scan import EXPECTED, OTHER, REGION, RULES, fake_aws_env, gap_kinds, outcomes, seed  # noqa: E402
+from test_account_scan import (  # noqa: E402
+    EXPECTED,
+    OTHER,
+    REGION,
+    RULES,
+    fake_aws_env,
+    gap_kinds,
+    outcomes,
+    seed,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 # The runtime rules depend on today's date, which a subprocess cannot pin: the rest must match exactly.
@@ -24,20 +30,8 @@ DATED = {"OPS004", "OPS005", "OPS006"}
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def account(endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def account(moto_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    endpoint = moto_endpoint
     mp = pytest.MonkeyPatch()
     tmp = tmp_path_factory.mktemp("aws")
     fake_aws_env(mp, tmp)

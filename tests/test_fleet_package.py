@@ -17,11 +17,9 @@ import json
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +27,6 @@ import pytest
 
 pytest.importorskip("moto.server")
 import boto3
-from moto.server import ThreadedMotoServer
 
 ROOT = Path(__file__).resolve().parent.parent
 MAKEFILE = Path("deploy", "fleet", "src", "Makefile")
@@ -66,19 +63,6 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
         cwd=src, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"make failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return out
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
 
 
 def _aws(tmp: Path, endpoint: str) -> dict[str, str]:
@@ -133,8 +117,9 @@ def invoke(package: Path, env: dict[str, str], event: dict[str, Any]) -> dict[st
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
-def test_the_built_package_runs_a_fleet_review_from_the_package_alone(package: Path, endpoint: str,
+def test_the_built_package_runs_a_fleet_review_from_the_package_alone(package: Path, moto_endpoint: str,
                                                                        tmp_path: Path) -> None:
+    endpoint = moto_endpoint
     home = tmp_path / "home"
     home.mkdir()
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": str(home / "missing"),

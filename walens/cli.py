@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from walens import __version__
+from walens.choices import FailOn, Lang
 from walens.errors import (EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, UsageError,
                            WalensError, aws_error, missing_extra, need_extra)
 
@@ -45,19 +46,6 @@ class Format(StrEnum):
     sarif = "sarif"
     junit = "junit"
     pdf = "pdf"
-
-
-class Lang(StrEnum):
-    en = "en"
-    ja = "ja"
-
-
-class FailOn(StrEnum):
-    high = "high"
-    medium = "medium"
-    low = "low"
-    info = "info"
-    never = "never"
 
 
 def _version(value: bool) -> None:

@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from walens.choices import FailOn, Lang
 from walens.errors import UsageError
 
 fleet_app = typer.Typer(help="Review every account and region of a fleet (an organization, a list, profiles).",
                         no_args_is_help=True)
-
-
-class Lang(StrEnum):
-    """``--lang``: the choices of ``walens scan account`` (walens.cli.Lang; a test keeps them equal)."""
-
-    en = "en"
-    ja = "ja"
-
-
-class FailOn(StrEnum):
-    """``--fail-on``: the choices of ``walens scan account`` (walens.cli.FailOn; a test keeps them equal)."""
-
-    high = "high"
-    medium = "medium"
-    low = "low"
-    info = "info"
-    never = "never"
 
 
 @fleet_app.command("run")
